@@ -1,0 +1,52 @@
+"""What every `partnerdesk` command shares: one-line errors and who the actor is."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+
+from partnerdesk.lib.addresses import AddressError
+from partnerdesk.pipeline.selectors import EngagementNotFound
+from partnerdesk.pipeline.services import Actor, ServiceError
+
+# Errors whose message is already meant for the user.
+USER_ERRORS = (ServiceError, EngagementNotFound, AddressError, ValueError)
+
+
+class PartnerdeskCommand(BaseCommand):
+    requires_system_checks: list[str] = []
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        try:
+            return super().execute(*args, **options)
+        except USER_ERRORS as exc:
+            raise CommandError(str(exc)) from exc
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        # Django's own version prints "CommandError: ..."; ours names the command instead.
+        self._called_from_command_line = True
+        parser = self.create_parser(argv[0], argv[1])
+        options = vars(parser.parse_args(argv[2:]))
+        args = options.pop("args", ())
+        try:
+            self.execute(*args, **options)
+        except CommandError as exc:
+            sys.stderr.write(f"partnerdesk {argv[1]}: {exc}\n")
+            sys.exit(exc.returncode)
+        finally:
+            connections.close_all()
+
+    def cli_actor(self) -> Actor:
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):
+            user = "unknown"
+        return Actor(label=f"cli:{user}")
+
+    def write_json(self, data: Any) -> None:
+        self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False))

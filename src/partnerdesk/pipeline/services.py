@@ -1,0 +1,303 @@
+"""Every write to the pipeline: keyword-only functions named `<thing>_<verb>`.
+
+Views, commands and playbook steps call these; nobody sets `stage` and calls `save()`.
+Each change writes exactly one timeline entry, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from partnerdesk.lib import clock
+from partnerdesk.pipeline.models import (
+    Assessment,
+    Contact,
+    Engagement,
+    EngagementContact,
+    Organization,
+    Source,
+    TimelineEntry,
+)
+from partnerdesk.pipeline.qualification import Answer, Criterion
+from partnerdesk.pipeline.selectors import engagement_facts
+from partnerdesk.pipeline.stages import MoveCheck, Stage, check_move
+from partnerdesk.profile import get_profile
+
+
+class ServiceError(Exception):
+    """A request the pipeline refuses; the message is meant for the user as it is."""
+
+
+class MoveRefused(ServiceError):
+    def __init__(self, engagement: Engagement, to: Stage, check: MoveCheck) -> None:
+        self.check = check
+        self.missing = check.missing
+        reasons = "; ".join(check.missing)
+        super().__init__(f"{engagement.reference} cannot move to {to.label}: {reasons}")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: a signed-in user, or a label such as `cli:alice` or `mail:bob@x.org`."""
+
+    label: str
+    user: AbstractBaseUser | None = None
+
+    @classmethod
+    def for_user(cls, user: AbstractBaseUser) -> Actor:
+        return cls(label=user.get_username(), user=user)
+
+
+def _timeline_write(
+    *, engagement: Engagement, kind: str, actor: Actor, summary: str, data: Mapping[str, Any] | None = None
+) -> TimelineEntry:
+    return TimelineEntry.objects.create(
+        engagement=engagement,
+        kind=kind,
+        at=clock.now(),
+        actor=actor.label,
+        actor_user=actor.user,
+        summary=summary,
+        data=dict(data or {}),
+    )
+
+
+def organization_get_or_create(*, name: str) -> Organization:
+    name = " ".join(name.split())
+    if not name:
+        raise ServiceError("the organization name is empty")
+    existing = Organization.objects.filter(name__iexact=name).first()
+    if existing is not None:
+        return existing
+    return Organization.objects.create(name=name)
+
+
+def contact_upsert(*, email: str, name: str = "", organization: Organization | None = None) -> Contact:
+    """One email is one contact: find it, filling in a missing name or organization."""
+    contact, created = Contact.objects.get_or_create(
+        email=email.lower(), defaults={"name": name, "organization": organization}
+    )
+    if not created:
+        changed = []
+        if name and not contact.name:
+            contact.name = name
+            changed.append("name")
+        if organization is not None and contact.organization_id is None:
+            contact.organization = organization
+            changed.append("organization")
+        if changed:
+            contact.save(update_fields=changed)
+    return contact
+
+
+@transaction.atomic
+def engagement_create(
+    *,
+    organization_name: str,
+    contacts: Iterable[tuple[str, str]],
+    actor: Actor,
+    source: str = Source.MANUAL,
+    owner: AbstractBaseUser | None = None,
+    note: str = "",
+) -> Engagement:
+    organization = organization_get_or_create(name=organization_name)
+    now = clock.now()
+    engagement = Engagement.objects.create(
+        organization=organization,
+        stage=Stage.LEAD.value,
+        stage_changed_at=now,
+        created_at=now,
+        source=source,
+        owner=owner,
+    )
+    people = [contact_upsert(email=email, name=name, organization=organization) for name, email in contacts]
+    EngagementContact.objects.bulk_create(
+        [EngagementContact(engagement=engagement, contact=contact) for contact in dict.fromkeys(people)]
+    )
+    _timeline_write(
+        engagement=engagement,
+        kind=TimelineEntry.Kind.CREATED,
+        actor=actor,
+        summary=f"Created as a Lead for {organization.name}",
+        data={"contacts": [contact.email for contact in people], "source": source},
+    )
+    if note.strip():
+        engagement_add_note(engagement=engagement, text=note, actor=actor)
+    return engagement
+
+
+@transaction.atomic
+def engagement_add_contacts(
+    *, engagement: Engagement, contacts: Iterable[tuple[str, str]], actor: Actor
+) -> list[Contact]:
+    added = []
+    for name, email in contacts:
+        contact = contact_upsert(email=email, name=name, organization=engagement.organization)
+        _, created = EngagementContact.objects.get_or_create(engagement=engagement, contact=contact)
+        if created:
+            added.append(contact)
+    if added:
+        _timeline_write(
+            engagement=engagement,
+            kind=TimelineEntry.Kind.CONTACT_ADDED,
+            actor=actor,
+            summary="Added " + ", ".join(str(contact) for contact in added),
+            data={"contacts": [contact.email for contact in added]},
+        )
+    return added
+
+
+def _locked(engagement: Engagement) -> Engagement:
+    """Re-read the row under a lock, so two concurrent moves cannot both pass the guard."""
+    return Engagement.objects.select_for_update().select_related("organization").get(pk=engagement.pk)
+
+
+@transaction.atomic
+def engagement_move(*, engagement: Engagement, to: Stage, actor: Actor, reason: str = "") -> MoveCheck:
+    """The only way a stage changes. Raises MoveRefused naming everything that is missing."""
+    locked = _locked(engagement)
+    origin = Stage(locked.stage)
+    check = check_move(
+        engagement_facts(locked),
+        to,
+        reason=reason,
+        require_complete_scorecard=get_profile().qualification.require_complete_scorecard,
+    )
+    if not check.allowed:
+        raise MoveRefused(locked, to, check)
+    locked.stage = to.value
+    locked.stage_changed_at = clock.now()
+    fields = ["stage", "stage_changed_at"]
+    if to is Stage.CLOSED:
+        locked.closed_reason = reason.strip()
+        fields.append("closed_reason")
+    locked.save(update_fields=fields)
+    summary = f"Moved from {origin.label} to {to.label}"
+    if reason.strip():
+        summary += f": {reason.strip()}"
+    _timeline_write(
+        engagement=locked,
+        kind=TimelineEntry.Kind.STAGE_CHANGED,
+        actor=actor,
+        summary=summary,
+        data={
+            "from": origin.value,
+            "to": to.value,
+            "reason": reason.strip(),
+            "warnings": list(check.warnings),
+        },
+    )
+    engagement.refresh_from_db()
+    return check
+
+
+@transaction.atomic
+def engagement_qualify(
+    *,
+    engagement: Engagement,
+    actor: Actor,
+    answers: Mapping[Criterion, Answer] | None = None,
+    notes: Mapping[Criterion, str] | None = None,
+    good_candidate: Answer | None = None,
+    qualified: Answer | None = None,
+) -> list[str]:
+    """Record qualification answers; returns the changes (one timeline entry if any)."""
+    locked = _locked(engagement)
+    answers = dict(answers or {})
+    notes = dict(notes or {})
+    changes: list[str] = []
+    fields = []
+    for field_name, label, value in (
+        ("good_candidate", "good candidate", good_candidate),
+        ("qualified", "qualified to partner", qualified),
+    ):
+        if value is not None and getattr(locked, field_name) != value.value:
+            changes.append(f"{label}: {getattr(locked, field_name)} -> {value.value}")
+            setattr(locked, field_name, value.value)
+            fields.append(field_name)
+    if fields:
+        locked.save(update_fields=fields)
+
+    current = {a.criterion: a for a in Assessment.objects.filter(engagement=locked)}
+    for criterion in Criterion:
+        if criterion not in answers and criterion not in notes:
+            continue
+        assessment = current.get(criterion.value) or Assessment(engagement=locked, criterion=criterion.value)
+        before_answer, before_notes = assessment.answer, assessment.notes
+        if criterion in answers:
+            assessment.answer = answers[criterion].value
+        if criterion in notes:
+            assessment.notes = notes[criterion].strip()
+        if (assessment.answer, assessment.notes) == (before_answer, before_notes) and assessment.pk:
+            continue
+        if assessment.answer != before_answer:
+            changes.append(f"{criterion.label}: {before_answer} -> {assessment.answer}")
+        if assessment.notes != before_notes:
+            changes.append(f"{criterion.label} notes updated")
+        assessment.save()
+    if changes:
+        _timeline_write(
+            engagement=locked,
+            kind=TimelineEntry.Kind.QUALIFICATION_CHANGED,
+            actor=actor,
+            summary="Qualification: " + "; ".join(changes),
+            data={"changes": changes},
+        )
+    engagement.refresh_from_db()
+    return changes
+
+
+@transaction.atomic
+def engagement_record_verbal_yes(
+    *, engagement: Engagement, by: str, actor: Actor, on: dt.date | None = None
+) -> None:
+    by = " ".join(by.split())
+    if not by:
+        raise ServiceError("say who gave the verbal yes (--by NAME)")
+    locked = _locked(engagement)
+    locked.verbal_yes_by = by
+    locked.verbal_yes_on = on or clock.today()
+    locked.save(update_fields=["verbal_yes_by", "verbal_yes_on"])
+    _timeline_write(
+        engagement=locked,
+        kind=TimelineEntry.Kind.VERBAL_YES,
+        actor=actor,
+        summary=f"Verbal yes from {by} on {locked.verbal_yes_on.isoformat()}",
+        data={"by": by, "on": locked.verbal_yes_on.isoformat()},
+    )
+    engagement.refresh_from_db()
+
+
+@transaction.atomic
+def engagement_record_executed_close(
+    *, engagement: Engagement, agreement: str, actor: Actor, on: dt.date | None = None
+) -> None:
+    agreement = agreement.strip()
+    on = on or clock.today()
+    if not agreement:
+        raise ServiceError("name the signed agreement (--agreement REFERENCE)")
+    locked = _locked(engagement)
+    locked.executed_close_on = on
+    locked.executed_agreement = agreement
+    locked.save(update_fields=["executed_close_on", "executed_agreement"])
+    _timeline_write(
+        engagement=locked,
+        kind=TimelineEntry.Kind.EXECUTED_CLOSE,
+        actor=actor,
+        summary=f"Executed close on {on.isoformat()}: {agreement}",
+        data={"on": on.isoformat(), "agreement": agreement},
+    )
+    engagement.refresh_from_db()
+
+
+def engagement_add_note(*, engagement: Engagement, text: str, actor: Actor) -> TimelineEntry:
+    text = text.strip()
+    if not text:
+        raise ServiceError("the note is empty")
+    return _timeline_write(engagement=engagement, kind=TimelineEntry.Kind.NOTE, actor=actor, summary=text)

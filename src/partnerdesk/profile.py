@@ -1,0 +1,154 @@
+"""The organization profile (``partnerdesk.toml``): parsed and validated once, on start-up.
+
+A malformed profile stops start-up with a message naming the file, the key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+DEFAULT_PROFILE_PATH = Path(__file__).parent / "defaults" / "partnerdesk.toml"
+
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def _check_email(value: str) -> str:
+    value = value.strip()
+    if not _EMAIL.match(value):
+        raise ValueError(f"{value!r} is not an email address")
+    return value.lower()
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OrganizationSection(_Section):
+    name: NonEmpty
+    fiscal_sponsor_name: NonEmpty
+    fiscal_sponsor_email: str
+    reference_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{0,9}$")] = "PD"
+
+    _email = field_validator("fiscal_sponsor_email")(_check_email)
+
+
+class MailboxSection(_Section):
+    address: str
+    display_name: NonEmpty
+
+    _email = field_validator("address")(_check_email)
+
+
+class TeamSection(_Section):
+    members: list[str] = Field(default_factory=list)
+    domains: list[str] = Field(default_factory=list)
+
+    @field_validator("members")
+    @classmethod
+    def _members_are_addresses(cls, values: list[str]) -> list[str]:
+        return [_check_email(value) for value in values]
+
+    @field_validator("domains")
+    @classmethod
+    def _domains_are_domains(cls, values: list[str]) -> list[str]:
+        cleaned = []
+        for value in values:
+            domain = value.strip().lower().lstrip("@")
+            if not _DOMAIN.match(domain):
+                raise ValueError(f"{value!r} is not a domain name")
+            cleaned.append(domain)
+        return cleaned
+
+
+class SchedulingSection(_Section):
+    link: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
+
+
+class DocumentsSection(_Section):
+    store: Literal["local"] = "local"
+    agreements_folder: NonEmpty = "Partnerships/Agreements"
+    templates_folder: NonEmpty = "Partnerships/Templates"
+
+
+class QualificationSection(_Section):
+    require_complete_scorecard: bool = False
+
+
+class Profile(_Section):
+    organization: OrganizationSection
+    mailbox: MailboxSection
+    team: TeamSection = TeamSection()
+    scheduling: SchedulingSection
+    documents: DocumentsSection = DocumentsSection()
+    qualification: QualificationSection = QualificationSection()
+
+    def is_team_address(self, address: str) -> bool:
+        address = address.strip().lower()
+        if address in self.team.members:
+            return True
+        _, _, domain = address.rpartition("@")
+        return domain in self.team.domains
+
+    def partner_folder(self, partner_name: str) -> str:
+        return f"{self.documents.agreements_folder}/{partner_name}"
+
+
+class ProfileError(Exception):
+    """The profile file is missing, is not TOML, or does not match the schema."""
+
+
+def _format_location(location: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in location) or "(top level)"
+
+
+def load_profile(path: Path) -> Profile:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProfileError(f"{path}: the profile file does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"{path}: cannot read the profile: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            message = error["msg"]
+            if error["type"] == "extra_forbidden":
+                message = "unknown key"
+            elif error["type"] == "missing":
+                message = "missing (required)"
+            message = message.removeprefix("Value error, ")
+            problems.append(f"{path}: {_format_location(error['loc'])}: {message}")
+        raise ProfileError("\n".join(problems)) from None
+
+
+def profile_path() -> Path:
+    configured = os.environ.get("PARTNERDESK_CONFIG", "").strip()
+    return Path(configured) if configured else DEFAULT_PROFILE_PATH
+
+
+@functools.cache
+def get_profile() -> Profile:
+    return load_profile(profile_path())

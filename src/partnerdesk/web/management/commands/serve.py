@@ -1,0 +1,41 @@
+"""`partnerdesk serve`: prepare the database and serve the web app (what `make run` starts)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from django.core.management import call_command
+
+from partnerdesk.lib.commands import PartnerdeskCommand
+from partnerdesk.profile import get_profile, profile_path
+from partnerdesk.web.login_links import first_user_ensure, login_link_create
+
+
+class Command(PartnerdeskCommand):
+    help = "Apply migrations, print a one-time sign-in link, and serve the web app."
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+        parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+        parser.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
+        parser.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+
+    def handle(
+        self, *args: Any, host: str, port: int, threads: int, no_migrate: bool, **options: Any
+    ) -> None:
+        import waitress
+
+        from partnerdesk.wsgi import application
+
+        if not no_migrate:
+            call_command("migrate", interactive=False, verbosity=0)
+        profile = get_profile()
+        link = login_link_create(user=first_user_ensure())
+        self.stdout.write(
+            f"partnerdesk for {profile.organization.name} (profile: {profile_path()})\n"
+            f"Serving on http://{host}:{port}/\n"
+            f"Sign in as the first user with this one-time link (valid 24 hours):\n\n    {link}\n"
+        )
+        self.stdout.flush()
+        waitress.serve(application, host=host, port=port, threads=threads, ident="partnerdesk")
