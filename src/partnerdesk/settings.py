@@ -127,6 +127,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = PARTNERDESK_HOME / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 # Serve app static files straight from the packages, so `make run` needs no collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -49,7 +49,9 @@ def test_unknown_maniac_t_criteria_block_when_the_profile_requires_a_complete_sc
 def test_a_qualified_lead_becomes_a_prospect_only_after_a_recorded_verbal_yes():
     refused = check_move(EngagementFacts(Stage.QUALIFIED_LEAD), Stage.PROSPECT)
     assert refused.missing == ("a verbal yes is not recorded (who said it, and when)",)
-    facts = EngagementFacts(Stage.QUALIFIED_LEAD, verbal_yes_by="Lee Park", verbal_yes_on=dt.date(2026, 11, 2))
+    facts = EngagementFacts(
+        Stage.QUALIFIED_LEAD, verbal_yes_by="Lee Park", verbal_yes_on=dt.date(2026, 11, 2)
+    )
     assert check_move(facts, Stage.PROSPECT).allowed
 
 
@@ -59,7 +61,9 @@ def test_a_prospect_becomes_a_partner_only_after_a_recorded_executed_close():
         "the executed close date is not recorded",
         "the signed agreement's reference is not recorded",
     )
-    facts = EngagementFacts(Stage.PROSPECT, executed_close_on=dt.date(2026, 11, 20), executed_agreement="SA-1")
+    facts = EngagementFacts(
+        Stage.PROSPECT, executed_close_on=dt.date(2026, 11, 20), executed_agreement="SA-1"
+    )
     assert check_move(facts, Stage.PARTNER).allowed
 
 
@@ -91,7 +95,11 @@ def test_moving_to_the_current_stage_is_refused():
 
 @pytest.mark.parametrize(
     ("text", "stage"),
-    [("qualified-lead", Stage.QUALIFIED_LEAD), ("Qualified Lead", Stage.QUALIFIED_LEAD), ("PARTNER", Stage.PARTNER)],
+    [
+        ("qualified-lead", Stage.QUALIFIED_LEAD),
+        ("Qualified Lead", Stage.QUALIFIED_LEAD),
+        ("PARTNER", Stage.PARTNER),
+    ],
 )
 def test_stage_names_are_read_the_way_people_write_them(text, stage):
     assert Stage.parse(text) is stage
@@ -110,4 +118,7 @@ def test_the_scorecard_lists_the_unknown_criteria_as_the_questions_still_to_ask(
         "Competition",
         "Timeline",
     ]
-    assert scorecard.questions_to_ask[0] == "Impending Event: Do they have an upcoming event that is urgent or pressing?"
+    assert (
+        scorecard.questions_to_ask[0]
+        == "Impending Event: Do they have an upcoming event that is urgent or pressing?"
+    )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 
 from partnerdesk.pipeline.models import (
     Assessment,
@@ -14,6 +15,7 @@ from partnerdesk.pipeline.models import (
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "website", "created_at"]
     search_fields = ["name"]
 
