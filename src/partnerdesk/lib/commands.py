@@ -8,7 +8,6 @@ import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connections
 
 from partnerdesk.lib.addresses import AddressError
 from partnerdesk.pipeline.selectors import EngagementNotFound
@@ -28,7 +27,8 @@ class PartnerdeskCommand(BaseCommand):
             raise CommandError(str(exc)) from exc
 
     def run_from_argv(self, argv: list[str]) -> None:
-        # Django's own version prints "CommandError: ..."; ours names the command instead.
+        # Django's own version prints "CommandError: ..."; ours names the command instead. Connections
+        # are left open: the process ends right after, and a test's transaction must survive it.
         self._called_from_command_line = True
         parser = self.create_parser(argv[0], argv[1])
         options = vars(parser.parse_args(argv[2:]))
@@ -38,8 +38,6 @@ class PartnerdeskCommand(BaseCommand):
         except CommandError as exc:
             sys.stderr.write(f"partnerdesk {argv[1]}: {exc}\n")
             sys.exit(exc.returncode)
-        finally:
-            connections.close_all()
 
     def cli_actor(self) -> Actor:
         try:
