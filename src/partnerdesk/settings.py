@@ -79,6 +79,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "partnerdesk.pipeline",
+    "partnerdesk.mail",
+    "partnerdesk.documents",
+    "partnerdesk.playbooks",
     "partnerdesk.web",
 ]
 

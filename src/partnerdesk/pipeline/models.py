@@ -131,6 +131,13 @@ class TimelineEntry(models.Model):
         EXECUTED_CLOSE = "executed_close", "Executed close"
         NOTE = "note", "Note"
         CONTACT_ADDED = "contact_added", "Contact added"
+        EMAIL_OUT = "email_out", "Email sent"
+        EMAIL_IN = "email_in", "Email received"
+        DOCUMENT = "document", "Document"
+        SHARE = "share", "Document shared"
+        RUNNING_NOTE = "running_note", "Running-notes entry"
+        PLAYBOOK_RUN = "playbook_run", "Playbook run"
+        TASK = "task", "Task"
 
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=40, choices=Kind.choices)
@@ -149,3 +156,26 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.summary}"
+
+
+class Task(models.Model):
+    """A checklist item for a person on an engagement (the handbook's meeting checklist, say)."""
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(max_length=300)
+    assignee = models.CharField(max_length=200, blank=True)
+    due_on = models.DateField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    # Set when a playbook step made it, so a resumed run does not make it twice.
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None

@@ -22,6 +22,7 @@ from partnerdesk.pipeline.models import (
     EngagementContact,
     Organization,
     Source,
+    Task,
     TimelineEntry,
 )
 from partnerdesk.pipeline.qualification import Answer, Criterion
@@ -54,9 +55,10 @@ class Actor:
         return cls(label=user.get_username(), user=user)
 
 
-def _timeline_write(
+def timeline_record(
     *, engagement: Engagement, kind: str, actor: Actor, summary: str, data: Mapping[str, Any] | None = None
 ) -> TimelineEntry:
+    """One dated, attributed entry on an engagement's timeline (emails, documents, runs...)."""
     return TimelineEntry.objects.create(
         engagement=engagement,
         kind=kind,
@@ -120,7 +122,7 @@ def engagement_create(
     EngagementContact.objects.bulk_create(
         [EngagementContact(engagement=engagement, contact=contact) for contact in dict.fromkeys(people)]
     )
-    _timeline_write(
+    timeline_record(
         engagement=engagement,
         kind=TimelineEntry.Kind.CREATED,
         actor=actor,
@@ -143,7 +145,7 @@ def engagement_add_contacts(
         if created:
             added.append(contact)
     if added:
-        _timeline_write(
+        timeline_record(
             engagement=engagement,
             kind=TimelineEntry.Kind.CONTACT_ADDED,
             actor=actor,
@@ -181,7 +183,7 @@ def engagement_move(*, engagement: Engagement, to: Stage, actor: Actor, reason: 
     summary = f"Moved from {origin.label} to {to.label}"
     if reason.strip():
         summary += f": {reason.strip()}"
-    _timeline_write(
+    timeline_record(
         engagement=locked,
         kind=TimelineEntry.Kind.STAGE_CHANGED,
         actor=actor,
@@ -242,7 +244,7 @@ def engagement_qualify(
             changes.append(f"{criterion.label} notes updated")
         assessment.save()
     if changes:
-        _timeline_write(
+        timeline_record(
             engagement=locked,
             kind=TimelineEntry.Kind.QUALIFICATION_CHANGED,
             actor=actor,
@@ -264,7 +266,7 @@ def engagement_record_verbal_yes(
     locked.verbal_yes_by = by
     locked.verbal_yes_on = on or clock.today()
     locked.save(update_fields=["verbal_yes_by", "verbal_yes_on"])
-    _timeline_write(
+    timeline_record(
         engagement=locked,
         kind=TimelineEntry.Kind.VERBAL_YES,
         actor=actor,
@@ -286,7 +288,7 @@ def engagement_record_executed_close(
     locked.executed_close_on = on
     locked.executed_agreement = agreement
     locked.save(update_fields=["executed_close_on", "executed_agreement"])
-    _timeline_write(
+    timeline_record(
         engagement=locked,
         kind=TimelineEntry.Kind.EXECUTED_CLOSE,
         actor=actor,
@@ -300,4 +302,58 @@ def engagement_add_note(*, engagement: Engagement, text: str, actor: Actor) -> T
     text = text.strip()
     if not text:
         raise ServiceError("the note is empty")
-    return _timeline_write(engagement=engagement, kind=TimelineEntry.Kind.NOTE, actor=actor, summary=text)
+    return timeline_record(engagement=engagement, kind=TimelineEntry.Kind.NOTE, actor=actor, summary=text)
+
+
+def task_create(
+    *,
+    engagement: Engagement,
+    title: str,
+    actor: Actor,
+    assignee: str = "",
+    due_on: dt.date | None = None,
+    idempotency_key: str | None = None,
+) -> Task:
+    """A checklist item; with an idempotency key, asking twice returns the first one."""
+    title = " ".join(title.split())
+    if not title:
+        raise ServiceError("the task has no title")
+    if idempotency_key is not None:
+        existing = Task.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    with transaction.atomic():
+        task = Task.objects.create(
+            engagement=engagement,
+            title=title,
+            assignee=assignee,
+            due_on=due_on,
+            created_at=clock.now(),
+            idempotency_key=idempotency_key,
+        )
+        due = f", due {due_on.isoformat()}" if due_on else ""
+        who = f" for {assignee}" if assignee else ""
+        timeline_record(
+            engagement=engagement,
+            kind=TimelineEntry.Kind.TASK,
+            actor=actor,
+            summary=f"Task{who}: {title}{due}",
+            data={"task": task.pk},
+        )
+    return task
+
+
+def task_set_done(*, task: Task, done: bool, actor: Actor) -> Task:
+    if task.is_done == done:
+        return task
+    with transaction.atomic():
+        task.done_at = clock.now() if done else None
+        task.save(update_fields=["done_at"])
+        timeline_record(
+            engagement=task.engagement,
+            kind=TimelineEntry.Kind.TASK,
+            actor=actor,
+            summary=f"Task {'done' if done else 'reopened'}: {task.title}",
+            data={"task": task.pk, "done": done},
+        )
+    return task
