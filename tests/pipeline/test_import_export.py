@@ -122,3 +122,12 @@ def test_an_export_imports_back_as_the_same_engagements(cli, tmp_path):
     after = json.loads(cli("export", "--format", "json").out)
     fields = ("organization", "stage", "contacts")
     assert [{k: row[k] for k in fields} for row in after] == [{k: row[k] for k in fields} for row in before]
+
+
+def test_an_organization_with_a_non_ascii_name_is_found_again_not_duplicated(cli, tmp_path):
+    cli("lead", "add", "École Polytechnique", "--contact", "ana@poly.example.fr")
+    path = tmp_path / "leads.csv"
+    path.write_text("organization,contacts\nÉcole Polytechnique,ben@poly.example.fr\n", encoding="utf-8")
+    result = cli("import", str(path))
+    assert result.code == 0, result.err
+    assert Organization.objects.count() == 1

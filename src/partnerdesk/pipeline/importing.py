@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
 
 from partnerdesk.lib import clock
 from partnerdesk.lib.addresses import AddressError, parse_contact_list
@@ -165,11 +167,17 @@ def leads_import(
     now = clock.now()
 
     organizations: dict[str, Organization] = {}
-    wanted = list({row.organization.lower(): row.organization for row in rows}.items())
-    for organization in Organization.objects.only("id", "name"):
-        if organization.name.lower() in dict(wanted):
-            organizations[organization.name.lower()] = organization
-    new_organizations = [Organization(name=name) for key, name in wanted if key not in organizations]
+    wanted = {row.organization.lower(): row.organization for row in rows}
+    for chunk in _chunks(list(wanted), size=400):
+        # SQLite's LOWER() folds ASCII only, so match the exact spellings too.
+        names = [wanted[key] for key in chunk]
+        existing = (
+            Organization.objects.annotate(key=Lower("name"))
+            .filter(Q(key__in=chunk) | Q(name__in=names))
+            .only("id", "name")
+        )
+        organizations.update({organization.name.lower(): organization for organization in existing})
+    new_organizations = [Organization(name=name) for key, name in wanted.items() if key not in organizations]
     Organization.objects.bulk_create(new_organizations, batch_size=500)
     result.organizations_created = len(new_organizations)
     organizations.update({o.name.lower(): o for o in new_organizations})
