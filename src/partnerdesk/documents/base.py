@@ -1,0 +1,81 @@
+"""The document store interface: folders and documents addressed by their exact names.
+
+A store is the team's drive: the local folder tree under the data folder (the default) or,
+later, a Google shared drive. Every call that creates something is find-or-create, so a run
+that stopped between a store write and the database write heals when it is retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class DocumentStoreError(Exception):
+    """A store call failed. `permanent` says whether retrying the same call can help."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    store_id: str  # opaque id in the store (local: the path on disk, relative to the drive root)
+    name: str  # the exact name
+    path: str  # display path of exact names, "Partnerships/Agreements/Harbor University/Running notes -- ..."
+    url: str | None = None
+
+
+class DocumentStore(Protocol):
+    name: str
+
+    def ensure_folder(self, path: str) -> StoredItem:
+        """Find or create each level of `path` (exact names joined by "/")."""
+        ...
+
+    def find_document(self, *, folder: StoredItem, name: str) -> StoredItem | None: ...
+
+    def copy_template(
+        self, *, template: str, folder: StoredItem, name: str, replacements: Mapping[str, str]
+    ) -> StoredItem:
+        """Copy the template (a display path) into `folder` as `name`, replacing the placeholders.
+
+        If `folder` already holds a document called `name`, return it untouched. A missing
+        template raises DocumentStoreError(permanent=True) naming it.
+        """
+        ...
+
+    def append_paragraph(self, document: StoredItem, text: str, *, marker: str | None = None) -> None:
+        """Add a paragraph at the end. With a marker (an idempotency key) it is find-or-create:
+        the paragraph carries the marker, and appending again with the same marker does nothing."""
+        ...
+
+    def read_text(self, document: StoredItem) -> str:
+        """All the paragraph text of the document's body, one paragraph per line."""
+        ...
+
+    def read_bytes(self, store_id: str) -> bytes:
+        """The document's file (a .docx), to attach it to an email."""
+        ...
+
+
+def split_path(path: str) -> list[str]:
+    """`"Partnerships/Agreements/Harbor"` -> its exact names; empty segments are dropped."""
+    return [segment for segment in path.split("/") if segment]
+
+
+def get_store() -> DocumentStore:
+    """The store the profile names (`[documents] store`), rooted in the data folder."""
+    from django.conf import settings
+
+    from partnerdesk.documents.local import LocalStore
+    from partnerdesk.profile import get_profile
+
+    documents = get_profile().documents
+    if documents.store == "local":
+        return LocalStore(
+            root=settings.PARTNERDESK_HOME / "drive", templates_folder=documents.templates_folder
+        )
+    raise DocumentStoreError(f"unknown document store {documents.store!r}", permanent=True)
