@@ -87,6 +87,11 @@ class DocumentsSection(_Section):
     templates_folder: NonEmpty = "Partnerships/Templates"
 
 
+class PlaybooksSection(_Section):
+    # The team's playbook files (relative to this profile's folder); they override the shipped ones.
+    folder: str = ""
+
+
 class QualificationSection(_Section):
     require_complete_scorecard: bool = False
 
@@ -98,6 +103,7 @@ class Profile(_Section):
     scheduling: SchedulingSection
     documents: DocumentsSection = DocumentsSection()
     qualification: QualificationSection = QualificationSection()
+    playbooks: PlaybooksSection = PlaybooksSection()
 
     def is_team_address(self, address: str) -> bool:
         address = address.strip().lower()

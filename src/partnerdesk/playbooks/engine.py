@@ -1,0 +1,317 @@
+"""Running a playbook: guards, then each step in order, durably.
+
+Each step's effects and its "done" mark are written in one transaction, and every side effect
+carries the step's idempotency key, so a run that stopped (a failed step, a killed process)
+resumes from where it stopped and does nothing twice. A dry-run writes nothing at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+
+from partnerdesk.lib import clock
+from partnerdesk.pipeline import services
+from partnerdesk.pipeline.models import Engagement, Source, TimelineEntry
+from partnerdesk.pipeline.services import Actor
+from partnerdesk.pipeline.stages import OPEN_STAGES, Stage
+from partnerdesk.playbooks.context import Person, RunContext, StepFailed, context_for, template_variables
+from partnerdesk.playbooks.models import PlaybookRun, StepRun
+from partnerdesk.playbooks.specs import PlaybookSpec
+from partnerdesk.playbooks.steps import step_kinds
+
+
+class PlaybookRefused(services.ServiceError):
+    """The playbook may not run now (a guard, or it already ran); nothing was done."""
+
+
+@dataclass(frozen=True)
+class NewLead:
+    """Who a playbook that opens the engagement (hail-the-lead) is about."""
+
+    organization: str
+    contacts: Sequence[tuple[str, str]]
+
+
+@dataclass
+class StepReport:
+    index: int
+    step_id: str
+    title: str
+    status: str  # done, failed, pending, skipped (already done), preview
+    lines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunReport:
+    playbook: str
+    engagement: Engagement | None
+    run: PlaybookRun | None
+    steps: list[StepReport]
+    dry_run: bool = False
+    resumed: bool = False
+    created_engagement: bool = False
+
+    @property
+    def succeeded(self) -> bool:
+        return self.run is not None and self.run.status == PlaybookRun.Status.SUCCEEDED
+
+    @property
+    def failed_step(self) -> StepReport | None:
+        return next((step for step in self.steps if step.status == "failed"), None)
+
+
+def _guard_problems(spec: PlaybookSpec, stage: Stage, contacts: Sequence[object]) -> list[str]:
+    problems = []
+    allowed = spec.guards.stages or list(OPEN_STAGES)
+    if stage not in allowed:
+        names = " or ".join(s.label for s in allowed)
+        problems.append(f"the engagement is at {stage.label}; {spec.title!r} runs at {names}")
+    if "contacts" in spec.guards.requires and not contacts:
+        problems.append("the engagement has no contacts with email addresses")
+    return problems
+
+
+def _refuse_unless_allowed(spec: PlaybookSpec, stage: Stage, contacts: Sequence[object], label: str) -> None:
+    problems = _guard_problems(spec, stage, contacts)
+    if problems:
+        raise PlaybookRefused(f"{spec.name} cannot run for {label}: " + "; ".join(problems))
+
+
+def open_engagement_for(new_lead: NewLead) -> Engagement | None:
+    """An open engagement with this organization that already has one of these contacts."""
+    emails = [email for _, email in new_lead.contacts]
+    return (
+        Engagement.objects.filter(
+            organization__name__iexact=new_lead.organization.strip(),
+            stage__in=[stage.value for stage in OPEN_STAGES],
+            contacts__email__in=emails,
+        )
+        .select_related("organization", "owner")
+        .order_by("id")
+        .first()
+    )
+
+
+def _preview(spec: PlaybookSpec, ctx: RunContext, done: set[str]) -> list[StepReport]:
+    kinds = step_kinds()
+    reports = []
+    for index, step in enumerate(spec.steps, start=1):
+        if step.id in done:
+            reports.append(StepReport(index, step.id, step.title, "skipped", ["already done in this run"]))
+            continue
+        try:
+            lines = kinds[step.kind].preview(step, ctx)
+        except StepFailed as exc:
+            lines = [f"FAILS: {exc}"]
+        reports.append(StepReport(index, step.id, step.title, "preview", lines))
+    return reports
+
+
+def playbook_preview(
+    *, spec: PlaybookSpec, actor: Actor, engagement: Engagement | None = None, new_lead: NewLead | None = None
+) -> RunReport:
+    """Exactly what a run would do: every email, folder, document and share. Writes nothing."""
+    if engagement is None and new_lead is not None:
+        engagement = open_engagement_for(new_lead)
+    if engagement is None:
+        if new_lead is None or not spec.creates_engagement:
+            raise PlaybookRefused(f"{spec.name} needs an engagement reference")
+        contacts = [Person(name, email) for name, email in new_lead.contacts]
+        _refuse_unless_allowed(spec, Stage.LEAD, contacts, new_lead.organization)
+        variables = template_variables(partner=new_lead.organization, reference="(new)", contacts=contacts)
+        ctx = RunContext(spec, None, contacts, variables, actor, dry_run=True)
+        report = RunReport(spec.name, None, None, _preview(spec, ctx, set()), dry_run=True)
+        report.steps.insert(
+            0,
+            StepReport(
+                0,
+                "open-lead",
+                "Open the engagement",
+                "preview",
+                [
+                    f"Open a Lead for {new_lead.organization} with {', '.join(map(str, contacts)) or 'no contacts'}"
+                ],
+            ),
+        )
+        return report
+    ctx = context_for(spec=spec, engagement=engagement, actor=actor, dry_run=True)
+    unfinished = _unfinished_run(engagement, spec.name)
+    if unfinished is None:
+        _refuse_unless_allowed(spec, Stage(engagement.stage), ctx.contacts, engagement.reference)
+    done = (
+        set(unfinished.steps.filter(status=StepRun.Status.DONE).values_list("step_id", flat=True))
+        if unfinished
+        else set()
+    )
+    return RunReport(
+        spec.name, engagement, unfinished, _preview(spec, ctx, done), dry_run=True, resumed=bool(done)
+    )
+
+
+def _unfinished_run(engagement: Engagement, playbook: str) -> PlaybookRun | None:
+    return (
+        PlaybookRun.objects.filter(
+            engagement=engagement,
+            playbook=playbook,
+            status__in=[PlaybookRun.Status.RUNNING, PlaybookRun.Status.FAILED],
+        )
+        .order_by("-id")
+        .first()
+    )
+
+
+@transaction.atomic
+def _start_run(
+    *, spec: PlaybookSpec, engagement: Engagement, actor: Actor, again: bool
+) -> tuple[PlaybookRun, bool]:
+    """The run to carry on (an unfinished one) or a new one; refuses a repeat unless `again`."""
+    Engagement.objects.select_for_update().filter(pk=engagement.pk).first()
+    unfinished = _unfinished_run(engagement, spec.name)
+    if unfinished is not None:
+        return unfinished, True
+    ctx_contacts = list(engagement.contacts.all())
+    _refuse_unless_allowed(spec, Stage(engagement.stage), ctx_contacts, engagement.reference)
+    completed = PlaybookRun.objects.filter(
+        engagement=engagement, playbook=spec.name, status=PlaybookRun.Status.SUCCEEDED
+    ).first()
+    if completed is not None and not again:
+        raise PlaybookRefused(
+            f"{spec.name} already ran for {engagement.reference} on "
+            f"{completed.finished_at:%Y-%m-%d %H:%M}; use --again to run it once more"
+        )
+    try:
+        with transaction.atomic():
+            run = PlaybookRun.objects.create(
+                engagement=engagement,
+                playbook=spec.name,
+                title=spec.title,
+                actor=actor.label,
+                spec=spec.model_dump(mode="json", by_alias=True),
+                started_at=clock.now(),
+            )
+    except IntegrityError:
+        raise PlaybookRefused(f"{spec.name} is already running for {engagement.reference}") from None
+    StepRun.objects.bulk_create(
+        StepRun(run=run, index=index, step_id=step.id, kind=step.kind, title=step.title)
+        for index, step in enumerate(spec.steps, start=1)
+    )
+    return run, False
+
+
+def _finish(run: PlaybookRun, *, status: str, error: str, actor: Actor) -> None:
+    run.status = status
+    run.error = error
+    run.finished_at = clock.now()
+    run.save(update_fields=["status", "error", "finished_at"])
+    steps = list(run.steps.order_by("index"))
+    if status == PlaybookRun.Status.SUCCEEDED:
+        summary = f"Playbook {run.title}: done ({len(steps)} steps)"
+    else:
+        failed = next((s for s in steps if s.status == StepRun.Status.FAILED), None)
+        where = f" at step {failed.index} ({failed.title})" if failed else ""
+        summary = f"Playbook {run.title}: failed{where}: {error}"
+    services.timeline_record(
+        engagement=run.engagement,
+        kind=TimelineEntry.Kind.PLAYBOOK_RUN,
+        actor=actor,
+        summary=summary,
+        data={
+            "run": run.pk,
+            "playbook": run.playbook,
+            "status": status,
+            "steps": [
+                {
+                    "index": s.index,
+                    "id": s.step_id,
+                    "title": s.title,
+                    "status": s.status,
+                    "detail": s.detail,
+                    "error": s.error,
+                }
+                for s in steps
+            ],
+        },
+    )
+
+
+def playbook_run(
+    *,
+    spec: PlaybookSpec,
+    actor: Actor,
+    engagement: Engagement | None = None,
+    new_lead: NewLead | None = None,
+    again: bool = False,
+    source: str = Source.MANUAL,
+) -> RunReport:
+    """Run (or resume) a playbook for an engagement; opens the engagement first for a new lead."""
+    created = False
+    if engagement is None:
+        if new_lead is None or not spec.creates_engagement:
+            raise PlaybookRefused(f"{spec.name} needs an engagement reference")
+        engagement = open_engagement_for(new_lead)
+        if engagement is None:
+            if not new_lead.contacts:
+                raise PlaybookRefused(
+                    f"{spec.name} cannot run for {new_lead.organization}: no contact email address"
+                )
+            engagement = services.engagement_create(
+                organization_name=new_lead.organization,
+                contacts=new_lead.contacts,
+                actor=actor,
+                source=source,
+            )
+            created = True
+        else:
+            services.engagement_add_contacts(engagement=engagement, contacts=new_lead.contacts, actor=actor)
+
+    run, resumed = _start_run(spec=spec, engagement=engagement, actor=actor, again=again)
+    # A resumed run follows the steps it started with, even if the file changed since.
+    spec = PlaybookSpec.model_validate(run.spec)
+    ctx = context_for(spec=spec, engagement=engagement, actor=actor)
+    kinds = step_kinds()
+    reports: list[StepReport] = []
+    step_runs = {s.step_id: s for s in run.steps.all()}
+    for index, step in enumerate(spec.steps, start=1):
+        step_run = step_runs[step.id]
+        if step_run.status == StepRun.Status.DONE:
+            ctx.results[step.id] = step_run.result
+            reports.append(StepReport(index, step.id, step.title, "skipped", [step_run.detail]))
+            continue
+        try:
+            with transaction.atomic():
+                outcome = kinds[step.kind].execute(step, ctx, step_run.idempotency_key)
+                step_run.status = StepRun.Status.DONE
+                step_run.detail = outcome.detail
+                step_run.result = outcome.result
+                step_run.error = ""
+                step_run.attempts += 1
+                step_run.finished_at = clock.now()
+                step_run.save(
+                    update_fields=["status", "detail", "result", "error", "attempts", "finished_at"]
+                )
+        except Exception as exc:  # noqa: BLE001 - any failure stops the run where it can resume
+            error = (
+                str(exc)
+                if isinstance(exc, StepFailed | services.ServiceError)
+                else f"{type(exc).__name__}: {exc}"
+            )
+            with transaction.atomic():
+                step_run.status = StepRun.Status.FAILED
+                step_run.error = error
+                step_run.attempts += 1
+                step_run.save(update_fields=["status", "error", "attempts"])
+                _finish(run, status=PlaybookRun.Status.FAILED, error=error, actor=actor)
+            reports.append(StepReport(index, step.id, step.title, "failed", [error]))
+            reports += [
+                StepReport(i, s.id, s.title, "pending")
+                for i, s in enumerate(spec.steps[index:], start=index + 1)
+            ]
+            return RunReport(spec.name, engagement, run, reports, resumed=resumed, created_engagement=created)
+        ctx.results[step.id] = outcome.result
+        reports.append(StepReport(index, step.id, step.title, "done", [outcome.detail]))
+    with transaction.atomic():
+        _finish(run, status=PlaybookRun.Status.SUCCEEDED, error="", actor=actor)
+    return RunReport(spec.name, engagement, run, reports, resumed=resumed, created_engagement=created)

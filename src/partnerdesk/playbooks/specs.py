@@ -1,0 +1,337 @@
+"""Playbook files (one TOML file per SOP), parsed into typed specs and validated on load.
+
+A bad file is reported with its path, the step and the field; the other files still load.
+Text fields are templates: `{partner}`, `{organization}`, `{scheduling_link}`... (see
+TEMPLATE_VARIABLES); an unknown name is a load error, `{{` and `}}` are literal braces.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+
+from partnerdesk.pipeline.stages import Stage
+
+DEFAULTS_DIR = Path(__file__).parent / "defaults"
+
+TEMPLATE_VARIABLES = {
+    "partner": "the partner organization's name (the handbook's PartnerX)",
+    "reference": "the engagement's reference, e.g. PD-12",
+    "organization": "our organization's name (profile)",
+    "fiscal_sponsor": "the fiscal sponsor's name (profile)",
+    "fiscal_sponsor_email": "the fiscal sponsor's address (profile)",
+    "mailbox": "the shared mailbox address (profile)",
+    "mailbox_name": "the shared mailbox's display name (profile)",
+    "scheduling_link": "the meeting scheduling link (profile)",
+    "agreements_folder": "the folder of partner folders (profile)",
+    "templates_folder": "the document templates folder (profile)",
+    "partner_folder": "the partner's folder: agreements_folder/partner",
+    "contact_names": "the engagement's contacts' names, comma-separated",
+    "contact_emails": "the engagement's contacts' addresses, comma-separated",
+    "owner": "the engagement owner's username (empty when none)",
+    "today": "today's date, YYYY-MM-DD",
+}
+
+PHASES = {
+    "lead": "Lead phase SOPs",
+    "prospect": "Prospect Phase SOPs",
+    "partner": "Partnership Phase SOPs",
+}
+
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
+Text = Annotated[str, StringConstraints(min_length=1)]
+
+
+def template_fields(text: str) -> list[str]:
+    """The placeholder names in a template; raises ValueError for a malformed one."""
+    names = []
+    for _, field_name, format_spec, conversion in string.Formatter().parse(text):
+        if field_name is None:
+            continue
+        if not field_name or format_spec or conversion:
+            raise ValueError(f"malformed placeholder in {text!r} (write {{name}}, or {{{{ for a brace)")
+        names.append(field_name)
+    return names
+
+
+def _check_template(value: Any) -> Any:
+    texts = [value] if isinstance(value, str) else list(value.values()) if isinstance(value, dict) else value
+    for text in texts:
+        if not isinstance(text, str):
+            continue
+        for name in template_fields(text):
+            if name not in TEMPLATE_VARIABLES:
+                known = ", ".join(TEMPLATE_VARIABLES)
+                raise ValueError(f"unknown placeholder {{{name}}} (known: {known})")
+    return value
+
+
+def render(text: str, variables: dict[str, str]) -> str:
+    return text.format_map(variables)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TriggerSpec(_Strict):
+    kind: Literal["manual", "email_command", "calendly_booking"] = "manual"
+    # For email commands: the SOP names a team member's message may use (case-insensitive).
+    phrases: list[Text] = Field(default_factory=list)
+    description: Text
+
+    _templates = field_validator("description")(_check_template)
+
+
+class GuardSpec(_Strict):
+    stages: list[Stage] = Field(default_factory=list)
+    requires: list[Literal["contacts"]] = Field(default_factory=list)
+
+
+class _Step(_Strict):
+    id: Name
+    title: Text
+
+    _templates = field_validator("title")(_check_template)
+
+
+class SendEmailStep(_Step):
+    kind: Literal["send_email"]
+    to: Literal["contacts"] | list[Text] = "contacts"
+    from_: Text = Field("{mailbox_name} <{mailbox}>", alias="from")
+    cc: list[Text] = Field(default_factory=list)
+    bcc: list[Text] = Field(default_factory=list)
+    subject: Text
+    body: Text
+    attachments: list[Name] = Field(default_factory=list)
+
+    model_config = ConfigDict(populate_by_name=True)
+    _more_templates = field_validator("from_", "cc", "bcc", "subject", "body", "to")(_check_template)
+
+
+class CheckStep(_Step):
+    kind: Literal["check"]
+    message: Name
+    includes: list[Text]
+
+    _more_templates = field_validator("includes")(_check_template)
+
+
+class EnsureFolderStep(_Step):
+    kind: Literal["ensure_folder"]
+    path: Text = "{partner_folder}"
+
+    _more_templates = field_validator("path")(_check_template)
+
+
+class CopyTemplateStep(_Step):
+    kind: Literal["copy_template"]
+    template: Text
+    folder: Text = "{partner_folder}"
+    name: Text
+    document_kind: Literal["running_notes", "agreement", "other"] = "other"
+    replace: dict[Text, str] = Field(default_factory=dict)
+
+    _more_templates = field_validator("template", "folder", "name", "replace")(_check_template)
+
+
+class ShareStep(_Step):
+    kind: Literal["share"]
+    document: Name
+    with_: Literal["contacts"] = Field("contacts", alias="with")
+    role: Literal["editor", "viewer"] = "editor"
+    notify: bool = True
+    message: str = ""
+
+    model_config = ConfigDict(populate_by_name=True)
+    _more_templates = field_validator("message")(_check_template)
+
+
+class AppendRunningNoteStep(_Step):
+    kind: Literal["append_running_note"]
+    text: Text
+
+    _more_templates = field_validator("text")(_check_template)
+
+
+class SetStageStep(_Step):
+    kind: Literal["set_stage"]
+    to: Stage
+    reason: str = ""
+
+
+class CreateTaskStep(_Step):
+    kind: Literal["create_task"]
+    task: Text
+    assignee: str = "{owner}"
+    due_in_days: int | None = Field(default=None, ge=0, le=3650)
+
+    _more_templates = field_validator("task", "assignee")(_check_template)
+
+
+StepSpec = Annotated[
+    SendEmailStep
+    | CheckStep
+    | EnsureFolderStep
+    | CopyTemplateStep
+    | ShareStep
+    | AppendRunningNoteStep
+    | SetStageStep
+    | CreateTaskStep,
+    Field(discriminator="kind"),
+]
+
+
+class PlaybookSpec(_Strict):
+    name: Name
+    title: Text
+    phase: Literal["lead", "prospect", "partner"]
+    description: Text
+    trigger: TriggerSpec
+    guards: GuardSpec = GuardSpec()
+
+    _templates = field_validator("title", "description")(_check_template)
+    creates_engagement: bool = False
+    steps: list[StepSpec] = Field(min_length=1)
+
+    def step(self, step_id: str) -> Any:
+        return next(step for step in self.steps if step.id == step_id)
+
+    def check_references(self) -> list[str]:
+        """Cross-step problems: duplicate ids, references to steps that do not come earlier."""
+        problems = []
+        seen: dict[str, str] = {}
+        for index, step in enumerate(self.steps):
+            where = f"steps[{index}] (id {step.id!r})"
+            if step.id in seen:
+                problems.append(f"{where}.id: another step already has this id")
+            if isinstance(step, CheckStep) and (
+                step.message not in {s.id for s in self.steps if isinstance(s, SendEmailStep)}
+            ):
+                problems.append(f"{where}.message: no send_email step with id {step.message!r}")
+            if isinstance(step, ShareStep) and seen.get(step.document) != "copy_template":
+                problems.append(f"{where}.document: no earlier copy_template step with id {step.document!r}")
+            if isinstance(step, SendEmailStep):
+                for attachment in step.attachments:
+                    if seen.get(attachment) != "copy_template":
+                        problems.append(f"{where}.attachments: no earlier copy_template step {attachment!r}")
+            seen[step.id] = step.kind
+        return problems
+
+
+@dataclass(frozen=True)
+class PlaybookLoadError:
+    path: Path
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def _location(spec_data: dict[str, Any], location: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    steps = spec_data.get("steps") if isinstance(spec_data, dict) else None
+    index = 0
+    while index < len(location):
+        part = location[index]
+        if part == "steps" and index + 1 < len(location) and isinstance(location[index + 1], int):
+            number = location[index + 1]
+            assert isinstance(number, int)
+            step_id = None
+            if isinstance(steps, list) and number < len(steps) and isinstance(steps[number], dict):
+                step_id = steps[number].get("id")
+            parts.append(f"steps[{number}]" + (f" (id {step_id!r})" if step_id else ""))
+            index += 2
+            # Skip pydantic's union tag (e.g. "send_email") that follows the index.
+            if index < len(location) and isinstance(steps, list) and number < len(steps):
+                step = steps[number]
+                if isinstance(step, dict) and location[index] == step.get("kind"):
+                    index += 1
+            continue
+        parts.append(str(part))
+        index += 1
+    return ".".join(parts).replace("from_", "from").replace("with_", "with") or "(top level)"
+
+
+def parse_playbook(path: Path) -> PlaybookSpec:
+    """One playbook file; raises ValueError with every problem, one per line, each naming the file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        spec = PlaybookSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "unknown field"
+            elif error["type"] == "missing":
+                message = "missing (required)"
+            problems.append(f"{path}: {_location(data, error['loc'])}: {message}")
+        raise ValueError("\n".join(problems)) from None
+    problems = [f"{path}: {problem}" for problem in spec.check_references()]
+    if spec.name != path.stem:
+        problems.append(f"{path}: name: {spec.name!r} must match the file name {path.stem!r}")
+    if problems:
+        raise ValueError("\n".join(problems))
+    return spec
+
+
+@dataclass
+class PlaybookLibrary:
+    playbooks: dict[str, PlaybookSpec]
+    errors: list[PlaybookLoadError]
+    sources: dict[str, Path]
+
+    def get(self, name: str) -> PlaybookSpec:
+        try:
+            return self.playbooks[name]
+        except KeyError:
+            broken = [e for e in self.errors if e.path.stem == name]
+            if broken:
+                raise LookupError(f"playbook {name!r} is invalid: {broken[0].message}") from None
+            known = ", ".join(sorted(self.playbooks)) or "none"
+            raise LookupError(f"no playbook named {name!r} (known: {known})") from None
+
+    def in_order(self) -> list[PlaybookSpec]:
+        phase_order = list(PHASES)
+        return sorted(
+            self.playbooks.values(), key=lambda p: (phase_order.index(p.phase), _ORDER.get(p.name, 99))
+        )
+
+
+# The handbook's order within a phase; playbooks a team adds come after.
+_ORDER = {
+    "hail-the-lead": 0,
+    "create-running-notes": 1,
+    "meet-with-lead": 2,
+}
+
+
+def load_library(folders: Iterable[Path]) -> PlaybookLibrary:
+    """Every *.toml in the folders, later folders overriding earlier ones by file name."""
+    files: dict[str, Path] = {}
+    for folder in folders:
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.toml")):
+                files[path.stem] = path
+    playbooks: dict[str, PlaybookSpec] = {}
+    errors: list[PlaybookLoadError] = []
+    for name, path in files.items():
+        try:
+            playbooks[name] = parse_playbook(path)
+        except ValueError as exc:
+            errors.extend(
+                PlaybookLoadError(path, line.removeprefix(f"{path}: ")) for line in str(exc).splitlines()
+            )
+    return PlaybookLibrary(playbooks, errors, files)

@@ -1,0 +1,37 @@
+"""The step kinds. Each has `preview` (what it would do, writing nothing) and `execute` (do it,
+carrying the step's idempotency key into every side effect, so a repeat is a no-op)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from partnerdesk.playbooks.context import RunContext
+
+
+@dataclass
+class StepOutcome:
+    detail: str
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StepKind:
+    preview: Callable[[Any, RunContext], list[str]]
+    execute: Callable[[Any, RunContext, str], StepOutcome]
+
+
+def step_kinds() -> dict[str, StepKind]:
+    from partnerdesk.playbooks.steps import documents, email, pipeline
+
+    return {
+        "send_email": StepKind(email.preview_send_email, email.execute_send_email),
+        "check": StepKind(email.preview_check, email.execute_check),
+        "ensure_folder": StepKind(documents.preview_ensure_folder, documents.execute_ensure_folder),
+        "copy_template": StepKind(documents.preview_copy_template, documents.execute_copy_template),
+        "share": StepKind(documents.preview_share, documents.execute_share),
+        "append_running_note": StepKind(documents.preview_running_note, documents.execute_running_note),
+        "set_stage": StepKind(pipeline.preview_set_stage, pipeline.execute_set_stage),
+        "create_task": StepKind(pipeline.preview_create_task, pipeline.execute_create_task),
+    }
