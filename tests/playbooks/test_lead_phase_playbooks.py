@@ -13,11 +13,11 @@ from partnerdesk.documents.base import get_store
 from partnerdesk.documents.models import Document, Share
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.pipeline.models import Contact, Engagement, Task, TimelineEntry
+from partnerdesk.pipeline.services import Actor
 from partnerdesk.playbooks.engine import playbook_run
 from partnerdesk.playbooks.library import get_library
 from partnerdesk.playbooks.models import PlaybookRun, StepRun
 from partnerdesk.playbooks.specs import DEFAULTS_DIR
-from partnerdesk.pipeline.services import Actor
 from partnerdesk.profile import DEFAULT_PROFILE_PATH
 
 pytestmark = pytest.mark.django_db

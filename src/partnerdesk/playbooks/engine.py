@@ -124,6 +124,7 @@ def playbook_preview(
         variables = template_variables(partner=new_lead.organization, reference="(new)", contacts=contacts)
         ctx = RunContext(spec, None, contacts, variables, actor, dry_run=True)
         report = RunReport(spec.name, None, None, _preview(spec, ctx, set()), dry_run=True)
+        people = ", ".join(map(str, contacts)) or "no contacts"
         report.steps.insert(
             0,
             StepReport(
@@ -131,9 +132,7 @@ def playbook_preview(
                 "open-lead",
                 "Open the engagement",
                 "preview",
-                [
-                    f"Open a Lead for {new_lead.organization} with {', '.join(map(str, contacts)) or 'no contacts'}"
-                ],
+                [f"Open a Lead for {new_lead.organization} with {people}"],
             ),
         )
         return report
