@@ -28,7 +28,9 @@ test: lint pytest
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src/partnerdesk/pipeline/stages.py src/partnerdesk/pipeline/qualification.py \
-		src/partnerdesk/lib/env.py src/partnerdesk/lib/addresses.py src/partnerdesk/profile.py
+		src/partnerdesk/lib/env.py src/partnerdesk/lib/addresses.py src/partnerdesk/profile.py \
+		src/partnerdesk/mail/composing.py src/partnerdesk/mail/backends.py src/partnerdesk/mail/outbox.py \
+		src/partnerdesk/mail/worker.py src/partnerdesk/playbooks/specs.py
 
 pytest: $(VENV)/.installed-test
 	PARTNERDESK_HOME=$(CURDIR)/test-output/home $(BIN)/pytest -q $(PYTEST_ARGS)
@@ -36,6 +38,7 @@ pytest: $(VENV)/.installed-test
 ## bench: speed and memory figures, printed as a table
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/mail_bench.py
 
 clean:
 	rm -rf $(VENV) test-output

@@ -9,3 +9,6 @@ def data_folder(settings, tmp_path):
     settings.PARTNERDESK_HOME = tmp_path / "home"
     settings.PARTNERDESK_HOME.mkdir()
     return settings.PARTNERDESK_HOME
+
+
+from tests.smtp_server import smtp_server, smtp_sink  # noqa: E402, F401 - fixtures

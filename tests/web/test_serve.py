@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import http.cookiejar
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.smtp_server import free_port
 
 
 def test_serve_prepares_an_empty_data_folder_prints_a_link_and_serves_the_pipeline(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PARTNERDESK_HOME": str(tmp_path / "home"),
@@ -62,6 +57,33 @@ def test_serve_prepares_an_empty_data_folder_prints_a_link_and_serves_the_pipeli
         assert "2i2c partnerships pipeline" in body
         static = browser.open(f"http://127.0.0.1:{port}/static/admin/css/base.css", timeout=10)
         assert static.status == 200
+
+        # The seed workflow is there, and the worker started with the server delivers its mail.
+        hail = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "partnerdesk.cli",
+                "playbook",
+                "run",
+                "hail-the-lead",
+                "--organization",
+                "Harbor University",
+                "--contact",
+                "Lee Park <lee@harbor.example.edu>",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert hail.returncode == 0, hail.stderr
+        outbox = tmp_path / "home" / "outbox"
+        deadline = time.monotonic() + 30
+        while not list(outbox.glob("*.eml")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        [delivered] = outbox.glob("*.eml")
+        assert b"Thank you for your interest in learning more about 2i2c." in delivered.read_bytes()
     finally:
         server.terminate()
         server.wait(timeout=10)

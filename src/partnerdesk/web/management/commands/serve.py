@@ -20,12 +20,27 @@ class Command(PartnerdeskCommand):
         parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
         parser.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
         parser.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="do not run the background worker in this process (run `partnerdesk worker` instead)",
+        )
 
     def handle(
-        self, *args: Any, host: str, port: int, threads: int, no_migrate: bool, **options: Any
+        self,
+        *args: Any,
+        host: str,
+        port: int,
+        threads: int,
+        no_migrate: bool,
+        no_worker: bool,
+        **options: Any,
     ) -> None:
+        import threading
+
         import waitress
 
+        from partnerdesk.mail.worker import run_forever
         from partnerdesk.wsgi import application
 
         if not no_migrate:
@@ -38,4 +53,15 @@ class Command(PartnerdeskCommand):
             f"Sign in as the first user with this one-time link (valid 24 hours):\n\n    {link}\n"
         )
         self.stdout.flush()
-        waitress.serve(application, host=host, port=port, threads=threads, ident="partnerdesk")
+        stop = threading.Event()
+        worker = None
+        if not no_worker:
+            # The embedded set-up: queued mail goes out from this process, as `partnerdesk worker` would.
+            worker = threading.Thread(target=run_forever, args=(stop, 2.0), name="worker", daemon=True)
+            worker.start()
+        try:
+            waitress.serve(application, host=host, port=port, threads=threads, ident="partnerdesk")
+        finally:
+            stop.set()
+            if worker is not None:
+                worker.join(timeout=10)

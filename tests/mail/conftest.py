@@ -1,0 +1,92 @@
+"""A real SMTP server on loopback (aiosmtpd) that records what it is given and can refuse on demand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from pathlib import Path
+
+import pytest
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from partnerdesk.lib import clock
+from partnerdesk.pipeline import services
+from tests.smtp_server import (  # noqa: F401 - fixtures used by the tests here
+    Received,
+    RecordingHandler,
+    SmtpServer,
+    free_port,
+    smtp_server,
+    smtp_sink,
+    start_server,
+)
+
+
+@pytest.fixture
+def smtp_server_with_login(settings):
+    """A server that wants AUTH LOGIN/PLAIN as `partnerdesk` / `s3cret pass`."""
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+            b"partnerdesk",
+            b"s3cret pass",
+        )
+        return AuthResult(success=ok, handled=False)
+
+    handler = RecordingHandler()
+    controller, port = start_server(
+        handler, authenticator=authenticate, auth_required=True, auth_require_tls=False
+    )
+    yield SmtpServer(handler, port)
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_certificate(tmp_path_factory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (the client trusts it through SSL_CERT_FILE)."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.fixture(autouse=True)
+def mail_home(settings, tmp_path) -> Path:
+    """Each test its own data folder, and mail going to files unless a test points EMAIL_URL elsewhere."""
+    settings.PARTNERDESK_HOME = tmp_path / "home"
+    settings.EMAIL_URL = None
+    return settings.PARTNERDESK_HOME
+
+
+class Clock:
+    def __init__(self, start: dt.datetime) -> None:
+        self.current = start
+
+    def __call__(self) -> dt.datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> dt.datetime:
+        self.current += dt.timedelta(**delta)
+        return self.current
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch) -> Clock:
+    """partnerdesk's clock stopped at 2026-11-20 17:00 UTC; `advance(minutes=5)` moves it."""
+    fake = Clock(dt.datetime(2026, 11, 20, 17, 0, tzinfo=dt.UTC))
+    monkeypatch.setattr(clock, "now", fake)
+    return fake
+
+
+@pytest.fixture
+def engagement(db):  # noqa: ARG001
+    return services.engagement_create(
+        organization_name="Harbor University",
+        contacts=[("Lee Park", "lee@harbor.example.edu")],
+        actor=services.Actor(label="alice"),
+    )
