@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "partnerdesk.mail",
     "partnerdesk.documents",
     "partnerdesk.playbooks",
+    "partnerdesk.inbound",
+    "partnerdesk.agreements",
     "partnerdesk.web",
 ]
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from partnerdesk.web import views
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("login/token/<str:token>/", views.login_with_token, name="login-token"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("hooks/", include("partnerdesk.inbound.urls")),
 ]

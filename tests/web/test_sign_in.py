@@ -61,6 +61,21 @@ def test_the_pipeline_page_shows_each_engagement_in_its_stage_column(client):
     assert "Harbor University" in lead_column and "lee@harbor.example.edu" in lead_column
 
 
+def test_every_model_has_an_admin_list_that_opens(client):
+    from django.apps import apps
+    from django.contrib import admin
+
+    client.force_login(first_user_ensure())
+    ours = [model for model in apps.get_models() if model.__module__.startswith("partnerdesk.")]
+    inline = {inline.model for model_admin in admin.site._registry.values() for inline in model_admin.inlines}
+    unregistered = [m.__name__ for m in ours if not admin.site.is_registered(m) and m not in inline]
+    assert unregistered == ["LoginToken"]  # secrets: only their hashes, nothing to edit
+    for model in ours:
+        if admin.site.is_registered(model):
+            url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+            assert client.get(url).status_code == 200, url
+
+
 @pytest.mark.parametrize("model", ["organization", "contact", "engagement", "timelineentry"])
 def test_the_admin_lists_and_opens_every_pipeline_model(client, model):
     engagement = services.engagement_create(

@@ -9,6 +9,7 @@ from partnerdesk.pipeline.models import (
     Engagement,
     EngagementContact,
     Organization,
+    Task,
     TimelineEntry,
 )
 
@@ -39,6 +40,12 @@ class AssessmentInline(admin.TabularInline):
     extra = 0
 
 
+class TaskInline(admin.TabularInline):
+    model = Task
+    extra = 0
+    fields = ["title", "assignee", "due_on", "done_at"]
+
+
 class TimelineInline(admin.TabularInline):
     model = TimelineEntry
     extra = 0
@@ -59,7 +66,7 @@ class EngagementAdmin(admin.ModelAdmin):
     autocomplete_fields = ["organization"]
     # The stage moves only through the guarded service (web page or `partnerdesk lead move`).
     readonly_fields = ["stage", "stage_changed_at", "created_at"]
-    inlines = [EngagementContactInline, AssessmentInline, TimelineInline]
+    inlines = [EngagementContactInline, AssessmentInline, TaskInline, TimelineInline]
 
 
 @admin.register(TimelineEntry)
@@ -69,3 +76,12 @@ class TimelineEntryAdmin(admin.ModelAdmin):
     search_fields = ["summary", "actor"]
     list_select_related = ["engagement__organization"]
     readonly_fields = ["engagement", "kind", "at", "actor", "actor_user", "summary", "data"]
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ["title", "engagement", "assignee", "due_on", "done_at"]
+    list_filter = ["assignee"]
+    search_fields = ["title", "engagement__organization__name"]
+    list_select_related = ["engagement__organization"]
+    readonly_fields = ["created_at", "idempotency_key"]
