@@ -138,6 +138,8 @@ class TimelineEntry(models.Model):
         RUNNING_NOTE = "running_note", "Running-notes entry"
         PLAYBOOK_RUN = "playbook_run", "Playbook run"
         TASK = "task", "Task"
+        AGREEMENT = "agreement", "Agreement"
+        BOOKING = "booking", "Meeting booking"
 
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=40, choices=Kind.choices)
