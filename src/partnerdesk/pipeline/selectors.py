@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from partnerdesk.pipeline.models import Assessment, Engagement, EngagementContact, TimelineEntry
+from partnerdesk.pipeline.models import Assessment, Engagement, EngagementContact, Task, TimelineEntry
 from partnerdesk.pipeline.qualification import Answer, Criterion, Scorecard
 from partnerdesk.pipeline.stages import EngagementFacts, Stage
 from partnerdesk.profile import get_profile
@@ -106,6 +106,23 @@ def timeline_entry_data(entry: TimelineEntry) -> dict[str, Any]:
     }
 
 
+def task_data(task: Task) -> dict[str, Any]:
+    return {
+        "id": task.pk,
+        "title": task.title,
+        "assignee": task.assignee,
+        "due_on": task.due_on.isoformat() if task.due_on else None,
+        "done": task.is_done,
+    }
+
+
+def task_get(task_id: int) -> Task:
+    task = Task.objects.select_related("engagement").filter(pk=task_id).first()
+    if task is None:
+        raise LookupError(f"no task {task_id}")
+    return task
+
+
 def engagement_detail(engagement: Engagement) -> dict[str, Any]:
     """One engagement with its qualification and timeline."""
     queryset = Engagement.objects.filter(pk=engagement.pk)
@@ -136,6 +153,7 @@ def engagement_detail(engagement: Engagement) -> dict[str, Any]:
         else None
     )
     detail["closed_reason"] = engagement.closed_reason or None
+    detail["tasks"] = [task_data(task) for task in engagement.tasks.all()]
     detail["timeline"] = [timeline_entry_data(entry) for entry in engagement.timeline.all()]
     return detail
 

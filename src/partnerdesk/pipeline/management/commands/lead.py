@@ -144,6 +144,16 @@ class Command(PartnerdeskCommand):
             write("  questions still to ask:")
             for question in qualification["questions_to_ask"]:
                 write(f"    - {question}")
+        if detail["tasks"]:
+            write("  tasks:")
+            for task in detail["tasks"]:
+                mark = "x" if task["done"] else " "
+                extra = "".join(
+                    f" ({label} {task[key]})"
+                    for key, label in (("assignee", "for"), ("due_on", "due"))
+                    if task[key]
+                )
+                write(f"    [{mark}] #{task['id']} {task['title']}{extra}")
         write("  timeline:")
         for entry in detail["timeline"]:
             write(f"    {entry['at'][:16].replace('T', ' ')}  {entry['actor']}: {entry['summary']}")
