@@ -36,9 +36,10 @@ pytest: $(VENV)/.installed-test
 	PARTNERDESK_HOME=$(CURDIR)/test-output/home $(BIN)/pytest -q $(PYTEST_ARGS)
 
 ## bench: speed and memory figures, printed as a table
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/mail_bench.py
+	$(BIN)/python bench/playbook_bench.py
 
 clean:
 	rm -rf $(VENV) test-output

@@ -19,21 +19,16 @@ set (its outbox must be empty; the rows the benchmark writes are left there).
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import platform
-import shutil
 import smtplib
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-Line = tuple[str, str, str, str]  # measure, value, unit, ratio / notes
+from common import Line, best_of, free_port, print_table, throwaway_home
 
 
 class CountingHandler:
@@ -43,24 +38,6 @@ class CountingHandler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.count += 1
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def best_of(repeat: int, prepare: Callable[[], Any], run: Callable[[], Any]) -> float:
-    """The fastest of `repeat` runs of `run`, in seconds (`prepare` is not timed)."""
-    times = []
-    for _ in range(repeat):
-        prepare()
-        gc.collect()
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def measure(home: Path, *, count: int, repeat: int) -> list[Line]:
@@ -110,7 +87,7 @@ def measure(home: Path, *, count: int, repeat: int) -> list[Line]:
             if report.sent != count or handler.count != count:
                 raise RuntimeError(f"delivered {report.sent} ({handler.count} at the sink) of {count}")
 
-        t_outbox = best_of(repeat, requeue, deliver)
+        t_outbox = best_of(repeat, deliver, prepare=requeue)
         envelopes = [
             (message.envelope_from, message.envelope_to, bytes(message.raw))
             for message in OutboxMessage.objects.all()
@@ -123,7 +100,7 @@ def measure(home: Path, *, count: int, repeat: int) -> list[Line]:
             if handler.count != count:
                 raise RuntimeError(f"smtplib delivered {handler.count} of {count}")
 
-        t_smtplib = best_of(repeat, lambda: setattr(handler, "count", 0), plain_smtplib)
+        t_smtplib = best_of(repeat, plain_smtplib, prepare=lambda: setattr(handler, "count", 0))
 
         def four_workers() -> None:
             workers = [
@@ -138,7 +115,7 @@ def measure(home: Path, *, count: int, repeat: int) -> list[Line]:
                 raise RuntimeError(f"4 workers delivered {handler.count} of {count}")
 
         connection.close()  # SQLite: let the worker processes write
-        t_workers = best_of(repeat, requeue, four_workers)
+        t_workers = best_of(repeat, four_workers, prepare=requeue)
         db = connection.vendor
     finally:
         sink.stop()
@@ -162,15 +139,6 @@ def measure(home: Path, *, count: int, repeat: int) -> list[Line]:
     ]  # fmt: skip
 
 
-def print_table(table: list[Line]) -> None:
-    widths = [max(len(line[i]) for line in table) for i in range(4)]
-    for number, line in enumerate(table):
-        name, value, unit, notes = line
-        print(f"{name:<{widths[0]}} | {value:>{widths[1]}} | {unit:<{widths[2]}} | {notes}".rstrip())
-        if number == 0:
-            print("-+-".join("-" * width for width in widths))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1000, help="messages in the outbox (1000)")
@@ -179,20 +147,8 @@ def main() -> None:
     if args.messages < 1 or args.repeat < 1:
         parser.error("--messages and --repeat must be at least 1")
 
-    # Before Django is imported: settings are read from the environment once, on import.
-    home = Path(tempfile.mkdtemp(prefix="partnerdesk-mail-bench-"))
-    os.environ["PARTNERDESK_HOME"] = str(home)
-    os.environ.pop("PARTNERDESK_CONFIG", None)
-    if os.environ.get("BENCH_DATABASE_URL"):
-        os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{home / 'partnerdesk.sqlite3'}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "partnerdesk.settings"
-    os.environ["PARTNERDESK_LOG_LEVEL"] = "WARNING"
-    try:
+    with throwaway_home("partnerdesk-mail-bench-") as home:
         table = measure(home, count=args.messages, repeat=args.repeat)
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
     print_table(table)
 
 

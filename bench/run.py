@@ -30,21 +30,19 @@ import json
 import os
 import platform
 import random
-import shutil
 import sqlite3
-import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from common import Line, best_of, print_table, throwaway_home
 
 FIRST = ["Jane", "John", "Amara", "Wei", "Lucía", "Omar", "Priya", "Lars", "Chloé", "Kofi", "Mei", "Ivan"]
 LAST = ["Doe", "Smith", "Okafor", "Chen", "García", "Haddad", "Patel", "Berg", "Martin", "Mensah", "Ng"]
 KINDS = ["University", "College", "Institute", "Foundation", "Library", "Museum", "School of Music"]
 PLACES = ["Northfield", "Lakeside", "St. Anne's", "Riverside", "Montréal", "Ashford", "Greenhill", "Kyoto"]
 NOTES = ["", "", "", "Met at the spring conference", "Asked for the rates, then the handbook", "Warm intro"]
-Line = tuple[str, str, str, str]  # measure, value, unit, ratio / notes
 
 
 def write_csv(path: Path, rows: int, seed: int) -> None:
@@ -64,17 +62,6 @@ def write_csv(path: Path, rows: int, seed: int) -> None:
             stage = rng.choices(["lead", "qualified-lead", "prospect"], weights=[80, 12, 8])[0]
             name = f"{PLACES[org % len(PLACES)]} {KINDS[org % len(KINDS)]} {org}"
             writer.writerow([name, "; ".join(people), stage, rng.choice(NOTES)])
-
-
-def best_of(repeat: int, run: Callable[[], Any]) -> float:
-    """The fastest of `repeat` runs, in seconds: the one the rest of the machine disturbed least."""
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def stdlib_read(path: Path) -> list[dict[str, str]]:
@@ -187,15 +174,6 @@ def measure(home: Path, *, rows: int, repeat: int, seed: int) -> list[Line]:
     return table
 
 
-def print_table(table: list[Line]) -> None:
-    widths = [max(len(line[i]) for line in table) for i in range(4)]
-    for number, line in enumerate(table):
-        name, value, unit, notes = line
-        print(f"{name:<{widths[0]}} | {value:>{widths[1]}} | {unit:<{widths[2]}} | {notes}".rstrip())
-        if number == 0:
-            print("-+-".join("-" * width for width in widths))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000, help="leads in the generated CSV (10000)")
@@ -205,18 +183,8 @@ def main() -> None:
     if args.rows < 10 or args.repeat < 1:
         parser.error("--rows must be at least 10 and --repeat at least 1")
 
-    # Before Django is imported: settings are read from the environment once, on import.
-    home = Path(tempfile.mkdtemp(prefix="partnerdesk-bench-"))
-    os.environ["PARTNERDESK_HOME"] = str(home)
-    if os.environ.get("BENCH_DATABASE_URL"):
-        os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "partnerdesk.settings"
-    try:
+    with throwaway_home("partnerdesk-bench-") as home:
         table = measure(home, rows=args.rows, repeat=args.repeat, seed=args.seed)
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
     print_table(table)
 
 
