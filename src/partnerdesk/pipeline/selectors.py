@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -156,10 +155,3 @@ def engagement_detail(engagement: Engagement) -> dict[str, Any]:
     detail["tasks"] = [task_data(task) for task in engagement.tasks.all()]
     detail["timeline"] = [timeline_entry_data(entry) for entry in engagement.timeline.all()]
     return detail
-
-
-def stage_counts(engagements: Iterable[dict[str, Any]]) -> dict[str, int]:
-    counts = {stage.value: 0 for stage in Stage}
-    for engagement in engagements:
-        counts[engagement["stage"]] += 1
-    return counts
