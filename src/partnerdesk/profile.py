@@ -87,6 +87,14 @@ class DocumentsSection(_Section):
     templates_folder: NonEmpty = "Partnerships/Templates"
 
 
+class AgreementsSection(_Section):
+    # Addenda an agreement needs before "ready to sign".
+    required_addenda: list[Literal["statement-of-work", "deliverable", "other"]] = ["statement-of-work"]
+    # A command that makes a PDF copy for the signature circulation: {input} is the .docx,
+    # {outdir} the output folder. Empty: the .docx only.
+    pdf_converter: str = ""
+
+
 class PlaybooksSection(_Section):
     # The team's playbook files (relative to this profile's folder); they override the shipped ones.
     folder: str = ""
@@ -104,6 +112,7 @@ class Profile(_Section):
     documents: DocumentsSection = DocumentsSection()
     qualification: QualificationSection = QualificationSection()
     playbooks: PlaybooksSection = PlaybooksSection()
+    agreements: AgreementsSection = AgreementsSection()
 
     def is_team_address(self, address: str) -> bool:
         address = address.strip().lower()

@@ -6,7 +6,14 @@ from pathlib import Path
 
 from partnerdesk.playbooks.specs import DEFAULTS_DIR, load_library
 
-SHIPPED = ["hail-the-lead", "create-running-notes", "meet-with-lead"]
+SHIPPED = [
+    "hail-the-lead",
+    "create-running-notes",
+    "meet-with-lead",
+    "send-draft-contract",
+    "service-agreement-negotiation",
+    "docusign-agreement",
+]
 
 
 def test_the_shipped_playbooks_load_without_errors():
@@ -72,7 +79,8 @@ body = "Hi"
         f"{bad}: steps[1] (id 'share-notes').role: Input should be 'editor' or 'viewer'",
         f"{bad}: steps[2] (id 'hello').subject: unknown placeholder {{partnr}} (known: partner, reference, "
         "organization, fiscal_sponsor, fiscal_sponsor_email, mailbox, mailbox_name, scheduling_link, "
-        "agreements_folder, templates_folder, partner_folder, contact_names, contact_emails, owner, today)",
+        "agreements_folder, templates_folder, partner_folder, contact_names, contact_emails, owner, today, "
+        "agreement, agreement_signatories, agreement_value, agreement_term)",
     ]
     assert [spec.name for spec in library.in_order()] == SHIPPED
 

@@ -47,6 +47,13 @@ class DocumentStore(Protocol):
         """
         ...
 
+    def put_document(
+        self, *, folder: StoredItem, name: str, content: bytes, suffix: str = ".docx"
+    ) -> StoredItem:
+        """Store a file (an uploaded version, a signed copy) in `folder` as `name`; a name already
+        there is returned untouched, like `copy_template`, so a retried upload makes no second file."""
+        ...
+
     def append_paragraph(self, document: StoredItem, text: str, *, marker: str | None = None) -> None:
         """Add a paragraph at the end. With a marker (an idempotency key) it is find-or-create:
         the paragraph carries the marker, and appending again with the same marker does nothing."""

@@ -104,6 +104,26 @@ class LocalStore:
             self._save(document, directory / disk)
             return self._document_item(folder, name, disk)
 
+    def put_document(
+        self, *, folder: StoredItem, name: str, content: bytes, suffix: str = DOCUMENT_SUFFIX
+    ) -> StoredItem:
+        if not name:
+            raise DocumentStoreError("a document needs a name", permanent=True)
+        with self._writing():
+            directory = self._folder_dir(folder)
+            if suffix == DOCUMENT_SUFFIX:
+                disk = self._lookup(directory, name, "documents")
+                if disk is None:
+                    disk = self._reserve(directory, name, "documents")
+                    _write_atomically(directory / disk, functools.partial(Path.write_bytes, data=content))
+                return self._document_item(folder, name, disk)
+            # Not a document the index knows (a signed PDF): its safe name with its own suffix.
+            disk = disk_name(name) + suffix
+            target = directory / disk
+            if not target.is_file():
+                _write_atomically(target, functools.partial(Path.write_bytes, data=content))
+            return self._document_item(folder, name, disk)
+
     def append_paragraph(self, document: StoredItem, text: str, *, marker: str | None = None) -> None:
         with self._writing():
             path = self._document_path(document)

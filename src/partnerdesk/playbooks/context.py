@@ -57,7 +57,28 @@ def template_variables(
         "contact_emails": ", ".join(person.email for person in contacts),
         "owner": owner,
         "today": clock.today().isoformat(),
+        "agreement": "(no agreement yet)",
+        "agreement_signatories": "(no signatories yet)",
+        "agreement_value": "(no value yet)",
+        "agreement_term": "(no term yet)",
     }
+
+
+def agreement_variables(engagement: Engagement) -> dict[str, str]:
+    """The agreement's template variables, when the engagement has one."""
+    from partnerdesk.agreements.selectors import agreement_for, signatories_text
+
+    agreement = agreement_for(engagement)
+    if agreement is None:
+        return {}
+    variables = {"agreement": agreement.title, "agreement_signatories": signatories_text(agreement)}
+    if agreement.value is not None:
+        variables["agreement_value"] = f"{agreement.value:,.2f} {agreement.currency}".strip()
+    if agreement.term_start and agreement.term_end:
+        variables["agreement_term"] = (
+            f"{agreement.term_start.isoformat()} to {agreement.term_end.isoformat()}"
+        )
+    return variables
 
 
 def context_for(
@@ -69,5 +90,5 @@ def context_for(
         reference=engagement.reference,
         contacts=contacts,
         owner=engagement.owner.get_username() if engagement.owner else "",
-    )
+    ) | agreement_variables(engagement)
     return RunContext(spec, engagement, contacts, variables, actor, dry_run)

@@ -17,11 +17,17 @@ Each SOP below is a playbook: `partnerdesk playbook run NAME REF` carries it out
 
 
 def _example_variables() -> dict[str, str]:
-    return template_variables(partner="PartnerX", reference="PD-12", contacts=[]) | {
+    variables = template_variables(partner="PartnerX", reference="PD-12", contacts=[])
+    signing_parties = f"{variables['organization']}/{variables['fiscal_sponsor']}"
+    return variables | {
         "today": "YYYY-MM-DD",
         "contact_names": "the lead's contacts",
         "contact_emails": "contact email(s)",
         "owner": "the engagement's owner",
+        "agreement": f"PartnerX + {signing_parties} - Services Agreement YYYY-MM-DD",
+        "agreement_signatories": "1. Name <email> (role, organization), one line per signatory",
+        "agreement_value": "the agreed value and currency",
+        "agreement_term": "the term start to the term end",
     }
 
 

@@ -63,7 +63,32 @@ class RunReport:
         return next((step for step in self.steps if step.status == "failed"), None)
 
 
-def _guard_problems(spec: PlaybookSpec, stage: Stage, contacts: Sequence[object]) -> list[str]:
+def _agreement_problems(engagement: Engagement | None) -> list[str]:
+    """Why the engagement's agreement is not ready to sign, naming everything missing."""
+    from partnerdesk.agreements.models import Agreement
+    from partnerdesk.agreements.selectors import agreement_for, agreement_missing
+
+    agreement = agreement_for(engagement) if engagement is not None else None
+    if agreement is None:
+        return ["the engagement has no services agreement yet (run send-draft-contract)"]
+    if agreement.status == Agreement.Status.READY_TO_SIGN:
+        missing = agreement_missing(agreement)
+        return [f"the agreement lacks {'; '.join(missing)}"] if missing else []
+    status = agreement.get_status_display().lower()
+    if not agreement.is_open or agreement.status == Agreement.Status.OUT_FOR_SIGNATURE:
+        return [f"the agreement is {status}"]
+    missing = agreement_missing(agreement)
+    if missing:
+        return [f"the agreement is not ready to sign: missing {'; '.join(missing)}"]
+    reference = agreement.engagement.reference
+    return [
+        f"the agreement is {status}, not marked ready to sign (`partnerdesk agreement ready {reference}`)"
+    ]
+
+
+def _guard_problems(
+    spec: PlaybookSpec, stage: Stage, contacts: Sequence[object], engagement: Engagement | None = None
+) -> list[str]:
     problems = []
     allowed = spec.guards.stages or list(OPEN_STAGES)
     if stage not in allowed:
@@ -71,11 +96,19 @@ def _guard_problems(spec: PlaybookSpec, stage: Stage, contacts: Sequence[object]
         problems.append(f"the engagement is at {stage.label}; {spec.title!r} runs at {names}")
     if "contacts" in spec.guards.requires and not contacts:
         problems.append("the engagement has no contacts with email addresses")
+    if "agreement_ready" in spec.guards.requires:
+        problems += _agreement_problems(engagement)
     return problems
 
 
-def _refuse_unless_allowed(spec: PlaybookSpec, stage: Stage, contacts: Sequence[object], label: str) -> None:
-    problems = _guard_problems(spec, stage, contacts)
+def _refuse_unless_allowed(
+    spec: PlaybookSpec,
+    stage: Stage,
+    contacts: Sequence[object],
+    label: str,
+    engagement: Engagement | None = None,
+) -> None:
+    problems = _guard_problems(spec, stage, contacts, engagement)
     if problems:
         raise PlaybookRefused(f"{spec.name} cannot run for {label}: " + "; ".join(problems))
 
@@ -139,7 +172,7 @@ def playbook_preview(
     ctx = context_for(spec=spec, engagement=engagement, actor=actor, dry_run=True)
     unfinished = _unfinished_run(engagement, spec.name)
     if unfinished is None:
-        _refuse_unless_allowed(spec, Stage(engagement.stage), ctx.contacts, engagement.reference)
+        _refuse_unless_allowed(spec, Stage(engagement.stage), ctx.contacts, engagement.reference, engagement)
     done = (
         set(unfinished.steps.filter(status=StepRun.Status.DONE).values_list("step_id", flat=True))
         if unfinished
@@ -172,7 +205,7 @@ def _start_run(
     if unfinished is not None:
         return unfinished, True
     ctx_contacts = list(engagement.contacts.all())
-    _refuse_unless_allowed(spec, Stage(engagement.stage), ctx_contacts, engagement.reference)
+    _refuse_unless_allowed(spec, Stage(engagement.stage), ctx_contacts, engagement.reference, engagement)
     completed = PlaybookRun.objects.filter(
         engagement=engagement, playbook=spec.name, status=PlaybookRun.Status.SUCCEEDED
     ).first()

@@ -36,6 +36,10 @@ TEMPLATE_VARIABLES = {
     "contact_emails": "the engagement's contacts' addresses, comma-separated",
     "owner": "the engagement owner's username (empty when none)",
     "today": "today's date, YYYY-MM-DD",
+    "agreement": "the engagement's services agreement's name",
+    "agreement_signatories": "the agreement's signatories, one numbered line each, in signing order",
+    "agreement_value": "the agreement's value and currency, e.g. 12000.00 USD",
+    "agreement_term": "the agreement's term, e.g. 2027-01-01 to 2027-12-31",
 }
 
 PHASES = {
@@ -91,7 +95,9 @@ class TriggerSpec(_Strict):
 
 class GuardSpec(_Strict):
     stages: list[Stage] = Field(default_factory=list)
-    requires: list[Literal["contacts"]] = Field(default_factory=list)
+    # "contacts": the engagement has contacts with email addresses; "agreement_ready": its
+    # services agreement is marked ready to sign (the refusal names what is missing).
+    requires: list[Literal["contacts", "agreement_ready"]] = Field(default_factory=list)
 
 
 class _Step(_Strict):
@@ -110,6 +116,8 @@ class SendEmailStep(_Step):
     subject: Text
     body: Text
     attachments: list[Name] = Field(default_factory=list)
+    # The agreement's current version (.docx, and a PDF when the profile names a converter).
+    attach_agreement: bool = False
 
     model_config = ConfigDict(populate_by_name=True)
     _more_templates = field_validator("from_", "cc", "bcc", "subject", "body", "to")(_check_template)
@@ -175,6 +183,21 @@ class CreateTaskStep(_Step):
     _more_templates = field_validator("task", "assignee")(_check_template)
 
 
+class CreateAgreementStep(_Step):
+    kind: Literal["create_agreement"]
+    # The copy_template step that made the draft: it becomes the agreement's version 1.
+    document: Name
+
+
+class SetAgreementStatusStep(_Step):
+    kind: Literal["set_agreement_status"]
+    to: Literal["ready_to_sign", "out_for_signature"]
+    # How it went out, for the timeline ("the fiscal sponsor, for DocuSign").
+    via: str = ""
+
+    _more_templates = field_validator("via")(_check_template)
+
+
 StepSpec = Annotated[
     SendEmailStep
     | CheckStep
@@ -183,7 +206,9 @@ StepSpec = Annotated[
     | ShareStep
     | AppendRunningNoteStep
     | SetStageStep
-    | CreateTaskStep,
+    | CreateTaskStep
+    | CreateAgreementStep
+    | SetAgreementStatusStep,
     Field(discriminator="kind"),
 ]
 
@@ -216,6 +241,8 @@ class PlaybookSpec(_Strict):
             ):
                 problems.append(f"{where}.message: no send_email step with id {step.message!r}")
             if isinstance(step, ShareStep) and seen.get(step.document) != "copy_template":
+                problems.append(f"{where}.document: no earlier copy_template step with id {step.document!r}")
+            if isinstance(step, CreateAgreementStep) and seen.get(step.document) != "copy_template":
                 problems.append(f"{where}.document: no earlier copy_template step with id {step.document!r}")
             if isinstance(step, SendEmailStep):
                 for attachment in step.attachments:
@@ -315,6 +342,9 @@ _ORDER = {
     "hail-the-lead": 0,
     "create-running-notes": 1,
     "meet-with-lead": 2,
+    "send-draft-contract": 0,
+    "service-agreement-negotiation": 1,
+    "docusign-agreement": 2,
 }
 
 

@@ -23,7 +23,7 @@ class StepKind:
 
 
 def step_kinds() -> dict[str, StepKind]:
-    from partnerdesk.playbooks.steps import documents, email, pipeline
+    from partnerdesk.playbooks.steps import agreements, documents, email, pipeline
 
     return {
         "send_email": StepKind(email.preview_send_email, email.execute_send_email),
@@ -34,4 +34,10 @@ def step_kinds() -> dict[str, StepKind]:
         "append_running_note": StepKind(documents.preview_running_note, documents.execute_running_note),
         "set_stage": StepKind(pipeline.preview_set_stage, pipeline.execute_set_stage),
         "create_task": StepKind(pipeline.preview_create_task, pipeline.execute_create_task),
+        "create_agreement": StepKind(
+            agreements.preview_create_agreement, agreements.execute_create_agreement
+        ),
+        "set_agreement_status": StepKind(
+            agreements.preview_set_agreement_status, agreements.execute_set_agreement_status
+        ),
     }

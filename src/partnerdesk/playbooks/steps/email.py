@@ -30,15 +30,24 @@ def rendered_email(step: SendEmailStep, ctx: RunContext) -> dict[str, Any]:
 
 def preview_send_email(step: SendEmailStep, ctx: RunContext) -> list[str]:
     message = message_preview(**rendered_email(step, ctx), engagement=ctx.engagement)
-    return ["Queue this email in the outbox:", *("    " + line for line in message.rstrip().splitlines())]
+    lines = ["Queue this email in the outbox:", *("    " + line for line in message.rstrip().splitlines())]
+    if step.attach_agreement:
+        from partnerdesk.playbooks.steps.agreements import agreement_attachment_names
+
+        lines += [f"    attached: {name}" for name in agreement_attachment_names(ctx)]
+    return lines
 
 
 def execute_send_email(step: SendEmailStep, ctx: RunContext, key: str) -> StepOutcome:
+    from partnerdesk.playbooks.steps.agreements import agreement_attachments
     from partnerdesk.playbooks.steps.documents import attachments_of
 
+    attachments = attachments_of(step.attachments, ctx)
+    if step.attach_agreement:
+        attachments += agreement_attachments(ctx)
     message = message_queue(
         **rendered_email(step, ctx),
-        attachments=attachments_of(step.attachments, ctx),
+        attachments=attachments,
         engagement=ctx.engagement,
         idempotency_key=key,
         actor=ctx.actor,

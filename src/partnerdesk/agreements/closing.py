@@ -1,0 +1,166 @@
+"""The executed close: the fully signed agreement came back.
+
+Whatever brings it (a team member's upload, the fiscal sponsor's reply with the signed file,
+an e-signature provider's webhook) calls `agreement_executed`: the agreement becomes executed,
+the engagement's executed close is recorded with the agreement's name (which satisfies the
+Prospect -> Partner guard), the stage moves to Partner, and the partner phase's first playbook
+(`launch-meeting`) starts when there is one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from partnerdesk.agreements import storage
+from partnerdesk.agreements.models import Agreement
+from partnerdesk.agreements.selectors import agreement_for, agreement_missing
+from partnerdesk.agreements.services import (
+    DOCX,
+    AgreementNotReady,
+    _add_version,
+    _check_file,
+    _locked,
+    _record,
+    _save,
+)
+from partnerdesk.lib import clock
+from partnerdesk.pipeline import services as pipeline
+from partnerdesk.pipeline.models import Engagement
+from partnerdesk.pipeline.services import Actor, ServiceError
+from partnerdesk.pipeline.stages import Stage
+
+if TYPE_CHECKING:
+    from partnerdesk.playbooks.engine import RunReport
+
+Status = Agreement.Status
+# The partner phase's first SOP, started once the engagement is a Partner.
+FIRST_PARTNER_PLAYBOOK = "launch-meeting"
+SIGNED_SUFFIXES = {".docx": DOCX, ".pdf": "application/pdf"}
+
+
+@dataclass
+class ExecutedClose:
+    agreement: Agreement
+    already: bool = False
+    moved_to_partner: bool = False
+    notes: list[str] = field(default_factory=list)
+    playbook: RunReport | None = None
+
+
+def _signed_file(agreement: Agreement, content: bytes, filename: str) -> tuple[str, str, str, str]:
+    """Store the signed copy; returns (store, store_id, title, text)."""
+    suffix = PurePosixPath(filename).suffix.lower()
+    if suffix not in SIGNED_SUFFIXES:
+        raise ServiceError(f"{filename}: the signed agreement must be a .pdf or a .docx file")
+    text = ""
+    if suffix == ".docx":
+        text = _check_file(content, filename)
+    elif not content.startswith(b"%PDF"):
+        raise ServiceError(f"{filename} is not a PDF file")
+    title = f"{agreement.title} - signed"
+    store, item = storage.put_file(
+        folder_path=agreement.folder_path, name=title, content=content, suffix=suffix
+    )
+    return store, item.store_id, title, text
+
+
+def agreement_executed(
+    *,
+    engagement: Engagement,
+    signed_file: bytes | None,
+    filename: str,
+    actor: Actor,
+    on: dt.date | None = None,
+) -> ExecutedClose:
+    """Mark the engagement's agreement executed, record the executed close, move to Partner.
+
+    `signed_file` (with its `filename`, .pdf or .docx) is kept as the agreement's signed
+    version; None when the signed copy is kept elsewhere. Calling it again for an agreement
+    already executed changes nothing. The agreement must be ready to sign or out for signature.
+    """
+    agreement = agreement_for(engagement)
+    if agreement is None:
+        raise ServiceError(f"{engagement.reference} has no agreement to mark executed")
+    if agreement.status == Status.EXECUTED:
+        return ExecutedClose(agreement, already=True, notes=[f"{agreement.title} was already executed"])
+    if agreement.status not in (Status.READY_TO_SIGN, Status.OUT_FOR_SIGNATURE):
+        missing = agreement_missing(agreement)
+        if missing:
+            raise AgreementNotReady(agreement, missing)
+        raise ServiceError(
+            f"{agreement.title} is {agreement.get_status_display().lower()}: mark it ready to sign first"
+        )
+    stored = _signed_file(agreement, signed_file, filename) if signed_file is not None else None
+    on = on or clock.today()
+    report = ExecutedClose(agreement)
+    with transaction.atomic():
+        locked = _locked(agreement)
+        if locked.status == Status.EXECUTED:
+            return ExecutedClose(locked, already=True, notes=[f"{locked.title} was already executed"])
+        if stored is not None:
+            store, store_id, title, text = stored
+            _add_version(
+                locked,
+                title=title,
+                store=store,
+                store_id=store_id,
+                filename=filename,
+                content=signed_file or b"",
+                actor=actor,
+                signed=True,
+                text=text,
+            )
+        locked.status = Status.EXECUTED
+        locked.executed_on = on
+        _save(locked, ["status", "executed_on"])
+        locked.signatories.filter(signed_at__isnull=True).update(signed_at=clock.now())
+        how = f"signed copy {filename}" if stored else "no signed copy attached"
+        _record(
+            locked,
+            actor,
+            f"Agreement executed on {on.isoformat()} ({how}): {locked.title}",
+            executed_on=on.isoformat(),
+            filename=filename if stored else "",
+        )
+        pipeline.engagement_record_executed_close(
+            engagement=engagement, agreement=locked.title, actor=actor, on=on
+        )
+        if engagement.stage == Stage.PROSPECT.value:
+            pipeline.engagement_move(engagement=engagement, to=Stage.PARTNER, actor=actor)
+            report.moved_to_partner = True
+        else:
+            report.notes.append(
+                f"{engagement.reference} is at {Stage(engagement.stage).label}, not Prospect:"
+                " the stage is unchanged"
+            )
+    report.agreement = locked
+    if report.moved_to_partner:
+        report.playbook = _start_partner_phase(engagement, actor, report.notes)
+    return report
+
+
+def _start_partner_phase(engagement: Engagement, actor: Actor, notes: list[str]) -> RunReport | None:
+    """Run the partner phase's first playbook, if the team has one; its failure is reported, not raised."""
+    from partnerdesk.playbooks.engine import PlaybookRefused, playbook_run
+    from partnerdesk.playbooks.library import get_library
+
+    library = get_library()
+    spec = library.playbooks.get(FIRST_PARTNER_PLAYBOOK)
+    if spec is None:
+        return None
+    try:
+        run = playbook_run(spec=spec, actor=actor, engagement=engagement)
+    except PlaybookRefused as refused:
+        notes.append(f"{FIRST_PARTNER_PLAYBOOK} did not start: {refused}")
+        return None
+    if run.failed_step is not None:
+        notes.append(
+            f"{FIRST_PARTNER_PLAYBOOK} stopped at step {run.failed_step.index}: {run.failed_step.lines[0]}"
+            f" (resume it with `partnerdesk playbook run {FIRST_PARTNER_PLAYBOOK} {engagement.reference}`)"
+        )
+    return run

@@ -1,0 +1,225 @@
+"""`partnerdesk agreement show|attach|set|signatory|addendum|ready|executed|withdraw`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import CommandError
+
+from partnerdesk.agreements import services, status
+from partnerdesk.agreements.closing import agreement_executed
+from partnerdesk.agreements.models import Agreement
+from partnerdesk.agreements.selectors import agreement_as_dict, agreement_for
+from partnerdesk.lib.commands import PartnerdeskCommand
+from partnerdesk.pipeline import selectors
+from partnerdesk.pipeline.models import Engagement
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+class Command(PartnerdeskCommand):
+    help = "The services agreement of an engagement: versions, terms, signatories, addenda, signature."
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+        show = actions.add_parser("show", help="the agreement, its versions and what it still lacks")
+        show.add_argument("reference")
+        show.add_argument("--json", action="store_true")
+        attach = actions.add_parser("attach", help="a new version (.docx), with what changed in the text")
+        attach.add_argument("reference")
+        attach.add_argument("file", type=Path)
+        terms = actions.add_parser("set", help="the value, currency and term")
+        terms.add_argument("reference")
+        terms.add_argument("--value")
+        terms.add_argument("--currency")
+        terms.add_argument("--term-start", type=_date)
+        terms.add_argument("--term-end", type=_date)
+        signatory = actions.add_parser("signatory", help="add or remove a signatory")
+        signatory_actions = signatory.add_subparsers(dest="signatory_action", required=True)
+        add = signatory_actions.add_parser("add")
+        add.add_argument("reference")
+        add.add_argument("person", metavar='"NAME <EMAIL>"')
+        add.add_argument("--organization", default="", help="default: the partner's name")
+        add.add_argument("--role", default="")
+        remove = signatory_actions.add_parser("remove")
+        remove.add_argument("reference")
+        remove.add_argument("email")
+        addendum = actions.add_parser("addendum", help="add or remove an addendum")
+        addendum_actions = addendum.add_subparsers(dest="addendum_action", required=True)
+        add = addendum_actions.add_parser("add")
+        add.add_argument("reference")
+        add.add_argument("--kind", required=True, help="statement-of-work, deliverable or other")
+        add.add_argument("--title", required=True)
+        add.add_argument("--description", default="")
+        add.add_argument("--due", type=_date, help="YYYY-MM-DD (required for a deliverable)")
+        remove = addendum_actions.add_parser("remove")
+        remove.add_argument("reference")
+        remove.add_argument("id", type=int)
+        ready = actions.add_parser("ready", help="mark it ready to sign, or name what is missing")
+        ready.add_argument("reference")
+        executed = actions.add_parser("executed", help="the fully signed agreement came back")
+        executed.add_argument("reference")
+        executed.add_argument("--signed", type=Path, metavar="FILE", help="the signed copy (.pdf or .docx)")
+        executed.add_argument("--on", type=_date, help="the date of the last signature (default today)")
+        withdraw = actions.add_parser("withdraw", help="abandon the agreement in the works")
+        withdraw.add_argument("reference")
+        withdraw.add_argument("--reason", required=True)
+
+    def handle(self, *args: Any, action: str, reference: str, **options: Any) -> None:
+        engagement = selectors.engagement_get(reference)
+        handler = getattr(self, f"handle_{action}")
+        handler(engagement, **options)
+
+    def _agreement(self, engagement: Engagement) -> Agreement:
+        agreement = agreement_for(engagement)
+        if agreement is None:
+            raise CommandError(
+                f"{engagement.reference} has no agreement yet: run `partnerdesk playbook run "
+                f"send-draft-contract {engagement.reference}` or `partnerdesk agreement attach`"
+            )
+        return agreement
+
+    def handle_show(self, engagement: Engagement, *, json: bool, **_: Any) -> None:
+        data = agreement_as_dict(self._agreement(engagement))
+        if json:
+            self.write_json(data)
+            return
+        self.stdout.write(f"{data['title']} [{data['engagement']}]")
+        self.stdout.write(f"  status: {data['status'].replace('_', ' ')}")
+        value = f"{data['value']} {data['currency'] or ''}".strip() if data["value"] else "-"
+        self.stdout.write(f"  value: {value}")
+        self.stdout.write(f"  term: {data['term_start'] or '-'} to {data['term_end'] or '-'}")
+        self.stdout.write(f"  folder: {data['folder']}")
+        self.stdout.write("  signatories:")
+        for s in data["signatories"] or [{"name": "(none)", "email": "", "role": "", "organization": ""}]:
+            extra = ", ".join(part for part in (s["role"], s["organization"]) if part)
+            email = f" <{s['email']}>" if s["email"] else ""
+            self.stdout.write(f"    {s['name']}{email}" + (f" ({extra})" if extra else ""))
+        self.stdout.write("  addenda:")
+        for a in data["addenda"] or [{"id": "-", "kind": "", "title": "(none)", "due_on": None}]:
+            due = f", due {a['due_on']}" if a["due_on"] else ""
+            kind = f"[{a['kind']}] " if a["kind"] else ""
+            self.stdout.write(f"    {a['id']}. {kind}{a['title']}{due}")
+        self.stdout.write("  versions:")
+        for v in data["versions"]:
+            signed = " (signed)" if v["signed"] else ""
+            self.stdout.write(
+                f"    v{v['number']}{signed}: {v['filename']} by {v['actor']} on {v['created_at'][:10]}"
+            )
+            for line in v["changes"].splitlines():
+                self.stdout.write(f"      {line}")
+        if data["missing_for_signature"]:
+            self.stdout.write("  missing for signature: " + "; ".join(data["missing_for_signature"]))
+
+    def handle_attach(self, engagement: Engagement, *, file: Path, **_: Any) -> None:
+        try:
+            content = file.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"cannot read {file}: {exc.strerror}") from None
+        agreement = agreement_for(engagement)
+        if agreement is None or not agreement.is_open:
+            agreement = services.agreement_create(engagement=engagement, actor=self.cli_actor())
+        version = services.agreement_attach(
+            agreement=agreement, content=content, filename=file.name, actor=self.cli_actor()
+        )
+        self.stdout.write(f"{agreement.title}: version {version.number} ({version.filename})")
+        for line in (version.changes or "the first version").splitlines():
+            self.stdout.write(f"  {line}")
+
+    def handle_set(
+        self,
+        engagement: Engagement,
+        *,
+        value: str | None,
+        currency: str | None,
+        term_start: dt.date | None,
+        term_end: dt.date | None,
+        **_: Any,
+    ) -> None:
+        changes = services.agreement_set_terms(
+            agreement=self._agreement(engagement),
+            actor=self.cli_actor(),
+            value=services.parse_value(value) if value is not None else None,
+            currency=currency,
+            term_start=term_start,
+            term_end=term_end,
+        )
+        self.stdout.write("; ".join(changes) if changes else "nothing changed")
+
+    def handle_signatory(self, engagement: Engagement, *, signatory_action: str, **options: Any) -> None:
+        agreement = self._agreement(engagement)
+        if signatory_action == "add":
+            signatory = services.agreement_signatory_add(
+                agreement=agreement,
+                person=options["person"],
+                organization=options["organization"],
+                role=options["role"],
+                actor=self.cli_actor(),
+            )
+            self.stdout.write(f"signatory {signatory.position}: {signatory} ({signatory.organization})")
+        else:
+            services.agreement_signatory_remove(
+                agreement=agreement, email=options["email"], actor=self.cli_actor()
+            )
+            self.stdout.write(f"removed {options['email']}")
+
+    def handle_addendum(self, engagement: Engagement, *, addendum_action: str, **options: Any) -> None:
+        agreement = self._agreement(engagement)
+        if addendum_action == "add":
+            addendum = services.agreement_addendum_add(
+                agreement=agreement,
+                kind=options["kind"],
+                title=options["title"],
+                description=options["description"],
+                due_on=options["due"],
+                actor=self.cli_actor(),
+            )
+            self.stdout.write(f"addendum {addendum.pk}: {addendum.title}")
+        else:
+            services.agreement_addendum_remove(
+                agreement=agreement, addendum_id=options["id"], actor=self.cli_actor()
+            )
+            self.stdout.write(f"removed addendum {options['id']}")
+
+    def handle_ready(self, engagement: Engagement, **_: Any) -> None:
+        agreement = status.agreement_mark_ready(agreement=self._agreement(engagement), actor=self.cli_actor())
+        self.stdout.write(f"{agreement.title}: ready to sign")
+
+    def handle_executed(
+        self, engagement: Engagement, *, signed: Path | None, on: dt.date | None, **_: Any
+    ) -> None:
+        content = None
+        if signed is not None:
+            try:
+                content = signed.read_bytes()
+            except OSError as exc:
+                raise CommandError(f"cannot read {signed}: {exc.strerror}") from None
+        report = agreement_executed(
+            engagement=engagement,
+            signed_file=content,
+            filename=signed.name if signed else "",
+            actor=self.cli_actor(),
+            on=on,
+        )
+        if not report.already:
+            self.stdout.write(f"{report.agreement.title}: executed on {report.agreement.executed_on}")
+        if report.moved_to_partner:
+            self.stdout.write(f"{engagement.reference} moved to Partner")
+        if report.playbook is not None and report.playbook.succeeded:
+            self.stdout.write(f"started {report.playbook.playbook}")
+        for note in report.notes:
+            self.stdout.write(note)
+
+    def handle_withdraw(self, engagement: Engagement, *, reason: str, **_: Any) -> None:
+        agreement = status.agreement_withdraw(
+            agreement=self._agreement(engagement), reason=reason, actor=self.cli_actor()
+        )
+        self.stdout.write(f"{agreement.title}: withdrawn")

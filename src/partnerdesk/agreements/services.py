@@ -1,0 +1,380 @@
+"""Every write to an agreement: keyword-only functions named `agreement_<verb>`.
+
+Each change writes one timeline entry (kind "agreement") in the same transaction. Store writes
+(a version's file) come first, outside the transaction, and are find-or-create, so a retry
+after a failure writes only what is missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from decimal import Decimal, InvalidOperation
+from pathlib import PurePosixPath
+from typing import Any
+
+from django.db import transaction
+
+from partnerdesk.agreements import storage
+from partnerdesk.agreements.diffing import docx_paragraphs, summarize_changes
+from partnerdesk.agreements.models import Addendum, Agreement, AgreementVersion, Signatory
+from partnerdesk.agreements.readiness import ADDENDUM_LABELS, addendum_kind
+from partnerdesk.agreements.selectors import agreement_for
+from partnerdesk.documents.models import Document
+from partnerdesk.lib import clock
+from partnerdesk.lib.addresses import parse_contact
+from partnerdesk.pipeline.models import Engagement, TimelineEntry
+from partnerdesk.pipeline.services import Actor, ServiceError, timeline_record
+from partnerdesk.profile import get_profile
+
+Status = Agreement.Status
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+MAX_FILE_BYTES = 25 * 1024 * 1024
+# The statuses in which the text and terms may still change.
+EDITABLE = (Status.DRAFT, Status.NEGOTIATING, Status.READY_TO_SIGN)
+
+
+class AgreementNotReady(ServiceError):
+    def __init__(self, agreement: Agreement, missing: list[str]) -> None:
+        self.missing = missing
+        super().__init__(f"{agreement.title} is not ready to sign: missing " + "; ".join(missing))
+
+
+def agreement_title(engagement: Engagement, on: dt.date | None = None) -> str:
+    """The handbook's name: `PartnerX + 2i2c/CS&S - Services Agreement YYYY-MM-DD`."""
+    organization = get_profile().organization
+    return (
+        f"{engagement.organization.name} + {organization.name}/{organization.fiscal_sponsor_name}"
+        f" - Services Agreement {(on or clock.today()).isoformat()}"
+    )
+
+
+def _record(agreement: Agreement, actor: Actor, summary: str, **data: Any) -> None:
+    timeline_record(
+        engagement=agreement.engagement,
+        kind=TimelineEntry.Kind.AGREEMENT,
+        actor=actor,
+        summary=summary,
+        data={"agreement": agreement.pk, "title": agreement.title, "status": agreement.status, **data},
+    )
+
+
+def _locked(agreement: Agreement) -> Agreement:
+    return (
+        Agreement.objects.select_for_update().select_related("engagement__organization").get(pk=agreement.pk)
+    )
+
+
+def _refuse_unless_editable(agreement: Agreement) -> None:
+    if agreement.status not in EDITABLE:
+        raise ServiceError(
+            f"{agreement.title} is {agreement.get_status_display().lower()}: it can no longer change"
+        )
+
+
+def _save(agreement: Agreement, fields: list[str]) -> None:
+    agreement.updated_at = clock.now()
+    agreement.save(update_fields=[*fields, "updated_at"])
+
+
+def _reopen_if_ready(agreement: Agreement, actor: Actor, why: str) -> None:
+    """A change to an agreement marked ready to sign takes it back to negotiation."""
+    if agreement.status == Status.READY_TO_SIGN:
+        agreement.status = Status.NEGOTIATING
+        _save(agreement, ["status"])
+        _record(agreement, actor, f"Agreement back to negotiation: {why}")
+
+
+def agreement_create(
+    *,
+    engagement: Engagement,
+    actor: Actor,
+    title: str | None = None,
+    document: Document | None = None,
+    idempotency_key: str | None = None,
+) -> Agreement:
+    """The engagement's agreement (a draft), version 1 being `document` when given.
+
+    The same idempotency key, or the same document, gives the agreement already made; another
+    agreement in the works for the engagement is refused (withdraw it first).
+    """
+    if idempotency_key is not None:
+        found = Agreement.objects.filter(idempotency_key=idempotency_key).first()
+        if found is not None:
+            return found
+    content = storage.read_file(document.store_id) if document is not None else None
+    with transaction.atomic():
+        Engagement.objects.select_for_update().filter(pk=engagement.pk).first()
+        current = agreement_for(engagement)
+        if current is not None and current.is_open:
+            if document is not None and current.document_id == document.pk:
+                return current
+            raise ServiceError(
+                f"{engagement.reference} already has an agreement in the works: {current.title} "
+                f"({current.get_status_display().lower()}); withdraw it first"
+            )
+        now = clock.now()
+        agreement = Agreement.objects.create(
+            engagement=engagement,
+            title=(document.title if document else title or agreement_title(engagement)).strip(),
+            document=document,
+            folder_path=document.folder_path
+            if document
+            else get_profile().partner_folder(engagement.organization.name),
+            created_at=now,
+            updated_at=now,
+            idempotency_key=idempotency_key,
+        )
+        if document is not None and content is not None:
+            _add_version(
+                agreement,
+                title=document.title,
+                store=document.store,
+                store_id=document.store_id,
+                filename=PurePosixPath(document.title.replace("/", "-")).name + ".docx",
+                content=content,
+                actor=actor,
+            )
+        _record(
+            agreement,
+            actor,
+            f"Agreement started (draft): {agreement.title}",
+            document=getattr(document, "pk", None),
+        )
+    return agreement
+
+
+def _add_version(
+    agreement: Agreement,
+    *,
+    title: str,
+    store: str,
+    store_id: str,
+    filename: str,
+    content: bytes,
+    actor: Actor,
+    signed: bool = False,
+    text: str | None = None,
+) -> AgreementVersion:
+    previous = agreement.versions.exclude(text="").order_by("-number").first()
+    if text is None:
+        text = "\n".join(docx_paragraphs(content))
+    changes = ""
+    if previous is not None and text:
+        changes = summarize_changes(previous.text.split("\n"), text.split("\n"))
+    number = (agreement.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    return AgreementVersion.objects.create(
+        agreement=agreement,
+        number=number,
+        title=title,
+        store=store,
+        store_id=store_id,
+        filename=filename,
+        content_type=DOCX if filename.lower().endswith(".docx") else "application/pdf",
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+        text=text,
+        changes=changes,
+        signed=signed,
+        actor=actor.label,
+        created_at=clock.now(),
+    )
+
+
+def _check_file(content: bytes, filename: str) -> str:
+    if not content:
+        raise ServiceError(f"{filename} is empty")
+    if len(content) > MAX_FILE_BYTES:
+        raise ServiceError(f"{filename} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    try:
+        return "\n".join(docx_paragraphs(content))
+    except ValueError as exc:
+        raise ServiceError(f"{filename}: {exc}") from None
+
+
+def agreement_attach(
+    *, agreement: Agreement, content: bytes, filename: str, actor: Actor
+) -> AgreementVersion:
+    """A new version (a .docx) with a summary of what changed in its text since the last one.
+
+    The same file as the latest version adds nothing and returns that version.
+    """
+    _refuse_unless_editable(agreement)
+    text = _check_file(content, filename)
+    latest = agreement.versions.order_by("-number").first()
+    if latest is not None and latest.sha256 == hashlib.sha256(content).hexdigest():
+        return latest
+    number = (latest.number if latest else 0) + 1
+    name = f"{agreement.title} v{number}"
+    store, item = storage.put_file(folder_path=agreement.folder_path, name=name, content=content)
+    with transaction.atomic():
+        locked = _locked(agreement)
+        _refuse_unless_editable(locked)
+        version = _add_version(
+            locked,
+            title=name,
+            store=store,
+            store_id=item.store_id,
+            filename=filename,
+            content=content,
+            actor=actor,
+            text=text,
+        )
+        if locked.status != Status.NEGOTIATING:
+            locked.status = Status.NEGOTIATING
+        _save(locked, ["status"])
+        summary = f"Agreement version {version.number} attached ({filename})"
+        if version.changes:
+            summary += ": " + version.changes.splitlines()[0]
+        _record(locked, actor, summary, version=version.number, changes=version.changes, filename=filename)
+    agreement.refresh_from_db()
+    return version
+
+
+def parse_value(text: str) -> Decimal:
+    try:
+        value = Decimal(text.replace(",", "").strip())
+    except InvalidOperation:
+        raise ServiceError(f"{text!r} is not an amount (write 12000 or 12000.50)") from None
+    if not value.is_finite() or value < 0 or value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ServiceError(f"{text!r} is not an amount (a positive number, at most two decimals)")
+    return value
+
+
+def agreement_set_terms(
+    *,
+    agreement: Agreement,
+    actor: Actor,
+    value: Decimal | None = None,
+    currency: str | None = None,
+    term_start: dt.date | None = None,
+    term_end: dt.date | None = None,
+) -> list[str]:
+    """Set the value, currency and term (None leaves a field as it is); returns the changes."""
+    if currency is not None:
+        currency = currency.strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise ServiceError(f"{currency!r} is not a currency code (like USD or EUR)")
+    with transaction.atomic():
+        locked = _locked(agreement)
+        _refuse_unless_editable(locked)
+        changes, fields = [], []
+        for field, new in (
+            ("value", value),
+            ("currency", currency),
+            ("term_start", term_start),
+            ("term_end", term_end),
+        ):
+            old = getattr(locked, field)
+            if new is None or old == new:
+                continue
+            changes.append(f"{field.replace('_', ' ')}: {old if old not in (None, '') else '-'} -> {new}")
+            setattr(locked, field, new)
+            fields.append(field)
+        start, end = locked.term_start, locked.term_end
+        if start and end and end <= start:
+            raise ServiceError(f"the term ends ({end}) before it starts ({start})")
+        if not fields:
+            return []
+        _save(locked, fields)
+        _record(locked, actor, "Agreement terms: " + "; ".join(changes), changes=changes)
+        _reopen_if_ready(locked, actor, "the terms changed")
+    agreement.refresh_from_db()
+    return changes
+
+
+def agreement_signatory_add(
+    *, agreement: Agreement, person: str, actor: Actor, organization: str = "", role: str = ""
+) -> Signatory:
+    """Add a signatory (`"Name <email>"`), signing after those already there."""
+    name, email = parse_contact(person)
+    if not name:
+        raise ServiceError(f'give the signatory\'s name as well: "Name <{email}>"')
+    with transaction.atomic():
+        locked = _locked(agreement)
+        _refuse_unless_editable(locked)
+        if locked.signatories.filter(email__iexact=email).exists():
+            raise ServiceError(f"{email} already signs {locked.title}")
+        position = (
+            locked.signatories.order_by("-position").values_list("position", flat=True).first() or 0
+        ) + 1
+        signatory = Signatory.objects.create(
+            agreement=locked,
+            name=" ".join(name.split()),
+            email=email.lower(),
+            organization=" ".join((organization or locked.engagement.organization.name).split()),
+            role=" ".join(role.split()),
+            position=position,
+        )
+        _record(
+            locked,
+            actor,
+            f"Signatory added: {signatory} ({signatory.role or 'no role'}, {signatory.organization})",
+            signatory=signatory.email,
+        )
+        _reopen_if_ready(locked, actor, "the signatories changed")
+    return signatory
+
+
+def agreement_signatory_remove(*, agreement: Agreement, email: str, actor: Actor) -> None:
+    with transaction.atomic():
+        locked = _locked(agreement)
+        _refuse_unless_editable(locked)
+        signatory = locked.signatories.filter(email__iexact=email.strip()).first()
+        if signatory is None:
+            raise ServiceError(f"{email} is not a signatory of {locked.title}")
+        signatory.delete()
+        _record(locked, actor, f"Signatory removed: {signatory}", signatory=signatory.email)
+        _reopen_if_ready(locked, actor, "the signatories changed")
+
+
+def agreement_addendum_add(
+    *,
+    agreement: Agreement,
+    kind: str,
+    title: str,
+    actor: Actor,
+    description: str = "",
+    due_on: dt.date | None = None,
+) -> Addendum:
+    try:
+        kind = addendum_kind(kind)
+    except ValueError as exc:
+        raise ServiceError(str(exc)) from None
+    title = " ".join(title.split())
+    if not title:
+        raise ServiceError("the addendum needs a title")
+    if kind == "deliverable" and due_on is None:
+        raise ServiceError("a deliverable needs a date (--due YYYY-MM-DD)")
+    with transaction.atomic():
+        locked = _locked(agreement)
+        _refuse_unless_editable(locked)
+        addendum = Addendum.objects.create(
+            agreement=locked,
+            kind=kind,
+            title=title,
+            description=description.strip(),
+            due_on=due_on,
+            created_at=clock.now(),
+        )
+        due = f", due {due_on.isoformat()}" if due_on else ""
+        _record(
+            locked,
+            actor,
+            f"Addendum added ({ADDENDUM_LABELS[kind].split(' ', 1)[1]}): {title}{due}",
+            addendum=addendum.pk,
+        )
+        _reopen_if_ready(locked, actor, "the addenda changed")
+    return addendum
+
+
+def agreement_addendum_remove(*, agreement: Agreement, addendum_id: int, actor: Actor) -> None:
+    with transaction.atomic():
+        locked = _locked(agreement)
+        _refuse_unless_editable(locked)
+        addendum = locked.addenda.filter(pk=addendum_id).first()
+        if addendum is None:
+            raise ServiceError(f"{locked.title} has no addendum {addendum_id}")
+        addendum.delete()
+        _record(locked, actor, f"Addendum removed: {addendum.title}", addendum=addendum_id)
+        _reopen_if_ready(locked, actor, "the addenda changed")

@@ -1,0 +1,1 @@
+"""One package per outside service partnerdesk talks to."""

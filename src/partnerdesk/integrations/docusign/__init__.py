@@ -1,0 +1,1 @@
+"""DocuSign eSignature: the Connect webhook (verified, deduplicated) that brings the executed close."""

@@ -1,0 +1,94 @@
+"""DocuSign Connect notifications: HMAC verification (pure) and applying an event once.
+
+Connect signs the raw body with each of the account's HMAC keys: `X-DocuSign-Signature-1`,
+`-2`... = base64(HMAC-SHA256(key, body)); a notification is accepted if any header matches any
+key. There is no timestamp, so a repeat is recognized by (envelopeId, event, generatedDateTime).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from partnerdesk.agreements.closing import agreement_executed
+from partnerdesk.agreements.models import SignatureEnvelope, SignatureEvent
+from partnerdesk.lib import clock
+from partnerdesk.pipeline.services import Actor
+
+PROVIDER = "docusign"
+SIGNATURE_HEADER = "X-DocuSign-Signature-{}"
+MAX_SIGNATURE_HEADERS = 10
+ACTOR = Actor(label="docusign")
+
+
+def signature(key: str, body: bytes) -> str:
+    return base64.b64encode(hmac.new(key.encode("utf-8"), body, hashlib.sha256).digest()).decode("ascii")
+
+
+def signature_valid(*, body: bytes, headers: Mapping[str, str], keys: Sequence[str]) -> bool:
+    """Whether any X-DocuSign-Signature-N header is the HMAC of the raw body under any key."""
+    expected = [signature(key, body) for key in keys if key]
+    for number in range(1, MAX_SIGNATURE_HEADERS + 1):
+        given = headers.get(SIGNATURE_HEADER.format(number))
+        if given is None:
+            continue
+        if any(hmac.compare_digest(given.strip().encode(), value.encode()) for value in expected):
+            return True
+    return False
+
+
+class ConnectPayloadError(ValueError):
+    pass
+
+
+def _event_key(payload: Mapping[str, Any]) -> tuple[str, str, str]:
+    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    envelope_id = str((data or {}).get("envelopeId") or "")
+    event = str(payload.get("event") or "")
+    generated = str(payload.get("generatedDateTime") or "")
+    if not envelope_id or not event:
+        raise ConnectPayloadError("a Connect notification needs event and data.envelopeId")
+    return envelope_id, event, generated
+
+
+def connect_event_apply(payload: Mapping[str, Any]) -> SignatureEvent | None:
+    """Record the notification once and apply it: signers' statuses, and on `envelope-completed`
+    the executed close of the envelope's agreement. A repeat returns None and changes nothing."""
+    envelope_id, event, generated = _event_key(payload)
+    envelope = SignatureEnvelope.objects.filter(provider=PROVIDER, envelope_id=envelope_id).first()
+    try:
+        with transaction.atomic():
+            record = SignatureEvent.objects.create(
+                provider=PROVIDER,
+                envelope_id=envelope_id,
+                event=event,
+                generated_at=generated,
+                agreement=envelope.agreement if envelope else None,
+                payload=dict(payload),
+                received_at=clock.now(),
+            )
+    except IntegrityError:
+        return None
+    if envelope is None:
+        return record  # kept, but not ours (or not yet known): nothing to change
+    summary = (payload.get("data") or {}).get("envelopeSummary") or {}
+    signers = ((summary.get("recipients") or {}).get("signers")) or []
+    signed = [s.get("email", "").lower() for s in signers if s.get("status") in {"signed", "completed"}]
+    if signed:
+        envelope.agreement.signatories.filter(email__in=signed, signed_at__isnull=True).update(
+            signed_at=clock.now()
+        )
+    status = str(summary.get("status") or event.removeprefix("envelope-"))
+    if status != envelope.status:
+        envelope.status = status
+        envelope.save(update_fields=["status"])
+    if event == "envelope-completed" or status == "completed":
+        agreement_executed(
+            engagement=envelope.agreement.engagement, signed_file=None, filename="", actor=ACTOR
+        )
+    return record

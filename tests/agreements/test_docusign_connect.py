@@ -1,0 +1,114 @@
+"""The DocuSign Connect webhook: verified on the raw body, applied once, executed close on completion."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+from django.test import RequestFactory
+
+from partnerdesk.agreements import services, status
+from partnerdesk.agreements.models import Agreement, SignatureEnvelope, SignatureEvent
+from partnerdesk.integrations.docusign.connect import signature, signature_valid
+from partnerdesk.integrations.docusign.views import connect_webhook
+from partnerdesk.lib import clock
+from tests.agreements.conftest import docx_bytes
+
+KEY = "docusign-test-hmac-key"
+# INTEGRATIONS.md's test vector (the Calendly vector's body).
+VECTOR_BODY = b'{"event":"invitee.created","payload":{"email":"bob@acme.example"}}'
+VECTOR_SIGNATURE = "byqE1o4+e2Gr7DrCJXLUCHR4dZP0NrVKP36AuRZR1XI="
+
+
+def test_the_signature_matches_the_documented_test_vector():
+    assert signature(KEY, VECTOR_BODY) == VECTOR_SIGNATURE
+    headers = {"X-DocuSign-Signature-2": VECTOR_SIGNATURE}
+    assert signature_valid(body=VECTOR_BODY, headers=headers, keys=["old-key", KEY])
+    assert not signature_valid(body=VECTOR_BODY + b" ", headers=headers, keys=[KEY])
+    assert not signature_valid(body=VECTOR_BODY, headers={}, keys=[KEY])
+
+
+@pytest.fixture
+def out_for_signature(prospect, alice_actor):
+    agreement = services.agreement_create(engagement=prospect, actor=alice_actor)
+    services.agreement_attach(
+        agreement=agreement, content=docx_bytes("Agreement"), filename="a.docx", actor=alice_actor
+    )
+    services.agreement_set_terms(
+        agreement=agreement,
+        actor=alice_actor,
+        value=Decimal("12000"),
+        currency="USD",
+        term_start=dt.date(2027, 1, 1),
+        term_end=dt.date(2027, 12, 31),
+    )
+    services.agreement_signatory_add(
+        agreement=agreement, person="Lee Park <lee@harbor.example.edu>", actor=alice_actor
+    )
+    services.agreement_addendum_add(
+        agreement=agreement, kind="statement-of-work", title="SOW", actor=alice_actor
+    )
+    status.agreement_mark_ready(agreement=agreement, actor=alice_actor)
+    status.agreement_mark_out_for_signature(agreement=agreement, actor=alice_actor, via="DocuSign")
+    SignatureEnvelope.objects.create(
+        agreement=agreement, provider="docusign", envelope_id="ENV-1", status="sent", created_at=clock.now()
+    )
+    return agreement
+
+
+def _post(body: bytes, signature_header: str):
+    request = RequestFactory().post(
+        "/integrations/docusign/connect",
+        data=body,
+        content_type="application/json",
+        headers={"X-DocuSign-Signature-1": signature_header},
+    )
+    return connect_webhook(request)
+
+
+COMPLETED = json.dumps(
+    {
+        "event": "envelope-completed",
+        "generatedDateTime": "2027-01-05T10:00:00.000Z",
+        "data": {
+            "envelopeId": "ENV-1",
+            "envelopeSummary": {
+                "status": "completed",
+                "recipients": {"signers": [{"email": "lee@harbor.example.edu", "status": "completed"}]},
+            },
+        },
+    }
+).encode()
+
+
+@pytest.mark.django_db
+def test_a_wrong_signature_changes_nothing(out_for_signature, monkeypatch):
+    monkeypatch.setenv("DOCUSIGN_CONNECT_HMAC_KEYS", KEY)
+    response = _post(COMPLETED, signature("another-key", COMPLETED))
+    assert response.status_code == 401
+    assert SignatureEvent.objects.count() == 0
+    out_for_signature.refresh_from_db()
+    assert out_for_signature.status == Agreement.Status.OUT_FOR_SIGNATURE
+
+
+@pytest.mark.django_db
+def test_envelope_completed_is_the_executed_close_once(out_for_signature, prospect, monkeypatch):
+    monkeypatch.setenv("DOCUSIGN_CONNECT_HMAC_KEYS", f"old-key,{KEY}")
+    response = _post(COMPLETED, signature(KEY, COMPLETED))
+    assert response.status_code == 200 and response.content == b"ok\n"
+    out_for_signature.refresh_from_db()
+    assert out_for_signature.status == Agreement.Status.EXECUTED
+    assert out_for_signature.signatories.get().signed_at is not None
+    prospect.refresh_from_db()
+    assert prospect.stage == "partner"
+    repeat = _post(COMPLETED, signature(KEY, COMPLETED))
+    assert repeat.content == b"already received\n"
+    assert SignatureEvent.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_webhook_is_off_without_keys(monkeypatch):
+    monkeypatch.delenv("DOCUSIGN_CONNECT_HMAC_KEYS", raising=False)
+    assert _post(COMPLETED, "x").status_code == 404
