@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PARTNERDESK_HOME ?= $(CURDIR)/var
 
-.PHONY: run test pytest lint bench clean
+.PHONY: run test pytest lint bench clean test-services
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,16 +30,31 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy src/partnerdesk/pipeline/stages.py src/partnerdesk/pipeline/qualification.py \
 		src/partnerdesk/lib/env.py src/partnerdesk/lib/addresses.py src/partnerdesk/profile.py \
 		src/partnerdesk/mail/composing.py src/partnerdesk/mail/backends.py src/partnerdesk/mail/outbox.py \
-		src/partnerdesk/mail/worker.py src/partnerdesk/playbooks/specs.py
+		src/partnerdesk/mail/worker.py src/partnerdesk/playbooks/specs.py \
+		src/partnerdesk/inbound/mailgate.py src/partnerdesk/inbound/parsing.py src/partnerdesk/inbound/reading.py \
+		src/partnerdesk/integrations/calendly/webhook.py src/partnerdesk/integrations/calendly/booking.py \
+		src/partnerdesk/integrations/calendly/notification.py \
+		src/partnerdesk/agreements/readiness.py src/partnerdesk/agreements/diffing.py
 
-pytest: $(VENV)/.installed-test
+pytest: $(VENV)/.installed-test test-services
 	PARTNERDESK_HOME=$(CURDIR)/test-output/home $(BIN)/pytest -q $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium and the IMAP tests start Debian's dovecot. As root on
+# Debian they are installed here; elsewhere those tests are skipped with the reason (Playwright
+# never downloads a browser of its own).
+test-services:
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+		|| echo "note: /usr/bin/chromium is missing: the browser tests will be skipped"; }
+	@test -x /usr/sbin/dovecot || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && bash .ci/start-dovecot; } \
+		|| echo "note: dovecot is missing: the IMAP fetch tests will be skipped"
 
 ## bench: speed and memory figures, printed as a table
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/mail_bench.py
 	$(BIN)/python bench/playbook_bench.py
+	$(BIN)/python bench/inbound_bench.py
 
 clean:
 	rm -rf $(VENV) test-output

@@ -30,6 +30,11 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partnerdesk.settings")
     argv = list(sys.argv if argv is None else argv)
     argv[0] = "partnerdesk"
+    if len(argv) > 1 and argv[1] == "mailgate":
+        # An MTA runs this once per message: spool it with the standard library alone, no Django.
+        from partnerdesk.inbound.mailgate import main as mailgate_main
+
+        mailgate_main(argv)
 
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line

@@ -87,6 +87,22 @@ class DocumentsSection(_Section):
     templates_folder: NonEmpty = "Partnerships/Templates"
 
 
+class InboundSection(_Section):
+    # Only team messages our receiving host marks dmarc=pass (or dkim=pass for the sender's
+    # domain) start playbooks; `authserv_id` is that host's name in Authentication-Results.
+    require_authenticated_commands: bool = False
+    authserv_id: str = ""
+    # Larger messages are kept in quarantine, unparsed.
+    max_message_bytes: int = Field(default=25 * 2**20, ge=1024)
+    # More messages than this from one sender in an hour trigger nothing (a loop guard).
+    max_messages_per_sender_per_hour: int = Field(default=30, ge=1)
+
+    @field_validator("authserv_id")
+    @classmethod
+    def _lowercase(cls, value: str) -> str:
+        return value.strip().lower()
+
+
 class AgreementsSection(_Section):
     # Addenda an agreement needs before "ready to sign".
     required_addenda: list[Literal["statement-of-work", "deliverable", "other"]] = ["statement-of-work"]
@@ -113,6 +129,7 @@ class Profile(_Section):
     qualification: QualificationSection = QualificationSection()
     playbooks: PlaybooksSection = PlaybooksSection()
     agreements: AgreementsSection = AgreementsSection()
+    inbound: InboundSection = InboundSection()
 
     def is_team_address(self, address: str) -> bool:
         address = address.strip().lower()

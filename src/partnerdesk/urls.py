@@ -4,12 +4,50 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from partnerdesk.web import views
+from partnerdesk.web.views import auth, board, engagement, inbox, outbox, playbooks
 
+# Every page needs sign-in except the sign-in pages and the webhooks under hooks/.
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="partnerdesk/login.html"), name="login"),
-    path("login/token/<str:token>/", views.login_with_token, name="login-token"),
+    path("", board.board, name="home"),
+    path("board/<str:stage>/", board.board_column, name="board-column"),
+    path("leads/new/", board.lead_create, name="lead-create"),
+    path("engagements/<str:reference>/", engagement.engagement_page, name="engagement"),
+    path("engagements/<str:reference>/move/", engagement.engagement_move, name="engagement-move"),
+    path("engagements/<str:reference>/qualify/", engagement.engagement_qualify, name="engagement-qualify"),
+    path("engagements/<str:reference>/note/", engagement.engagement_note, name="engagement-note"),
+    path(
+        "engagements/<str:reference>/contacts/",
+        engagement.engagement_contact_add,
+        name="engagement-contact-add",
+    ),
+    path("engagements/<str:reference>/tasks/", engagement.engagement_task_add, name="engagement-task-add"),
+    path("engagements/<str:reference>/tasks/<int:task_id>/", engagement.task_toggle, name="task-toggle"),
+    path(
+        "engagements/<str:reference>/verbal-yes/",
+        engagement.engagement_verbal_yes,
+        name="engagement-verbal-yes",
+    ),
+    path(
+        "engagements/<str:reference>/executed-close/",
+        engagement.engagement_executed_close,
+        name="engagement-executed-close",
+    ),
+    path(
+        "engagements/<str:reference>/playbooks/<str:name>/",
+        playbooks.playbook_preview_page,
+        name="playbook-preview",
+    ),
+    path(
+        "engagements/<str:reference>/playbooks/<str:name>/run/",
+        playbooks.playbook_run_view,
+        name="playbook-run",
+    ),
+    path("playbooks/", playbooks.playbook_list, name="playbooks"),
+    path("inbox/", inbox.inbox_list, name="inbox"),
+    path("outbox/", outbox.outbox_list, name="outbox"),
+    path("outbox/<int:message_id>/retry/", outbox.outbox_retry, name="outbox-retry"),
+    path("login/", auth.SignInView.as_view(), name="login"),
+    path("login/token/<str:token>/", auth.login_with_token, name="login-token"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("hooks/", include("partnerdesk.inbound.urls")),

@@ -7,3 +7,9 @@ class InboundConfig(AppConfig):
     name = "partnerdesk.inbound"
     label = "inbound"
     verbose_name = "Inbound mail and webhooks"
+
+    def ready(self) -> None:
+        from partnerdesk.inbound.processing import inbound_due_work
+        from partnerdesk.mail.worker import register_work
+
+        register_work("inbound", inbound_due_work)

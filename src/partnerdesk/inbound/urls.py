@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, URLResolver, include, path
 
-urlpatterns: list[URLPattern] = []
+from partnerdesk.integrations.calendly.views import calendly_webhook
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("calendly", calendly_webhook, name="calendly-webhook"),
+    path("calendly/", calendly_webhook),
+    path("docusign/", include("partnerdesk.integrations.docusign.urls")),
+]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
@@ -19,7 +20,7 @@ from partnerdesk.pipeline.services import Actor
 from partnerdesk.pipeline.stages import OPEN_STAGES, Stage
 from partnerdesk.playbooks.context import Person, RunContext, StepFailed, context_for, template_variables
 from partnerdesk.playbooks.models import PlaybookRun, StepRun
-from partnerdesk.playbooks.specs import PlaybookSpec
+from partnerdesk.playbooks.specs import PlaybookSpec, render
 from partnerdesk.playbooks.steps import step_kinds
 
 
@@ -128,18 +129,25 @@ def open_engagement_for(new_lead: NewLead) -> Engagement | None:
     )
 
 
+def step_title(step: Any, ctx: RunContext) -> str:
+    """The step's title with this engagement's values in it (its placeholders filled)."""
+    return render(step.title, ctx.variables)
+
+
 def _preview(spec: PlaybookSpec, ctx: RunContext, done: set[str]) -> list[StepReport]:
     kinds = step_kinds()
     reports = []
     for index, step in enumerate(spec.steps, start=1):
         if step.id in done:
-            reports.append(StepReport(index, step.id, step.title, "skipped", ["already done in this run"]))
+            reports.append(
+                StepReport(index, step.id, step_title(step, ctx), "skipped", ["already done in this run"])
+            )
             continue
         try:
             lines = kinds[step.kind].preview(step, ctx)
         except StepFailed as exc:
             lines = [f"FAILS: {exc}"]
-        reports.append(StepReport(index, step.id, step.title, "preview", lines))
+        reports.append(StepReport(index, step.id, step_title(step, ctx), "preview", lines))
     return reports
 
 
@@ -197,7 +205,7 @@ def _unfinished_run(engagement: Engagement, playbook: str) -> PlaybookRun | None
 
 @transaction.atomic
 def _start_run(
-    *, spec: PlaybookSpec, engagement: Engagement, actor: Actor, again: bool
+    *, spec: PlaybookSpec, engagement: Engagement, actor: Actor, again: bool, ctx: RunContext
 ) -> tuple[PlaybookRun, bool]:
     """The run to carry on (an unfinished one) or a new one; refuses a repeat unless `again`."""
     Engagement.objects.select_for_update().filter(pk=engagement.pk).first()
@@ -227,7 +235,7 @@ def _start_run(
     except IntegrityError:
         raise PlaybookRefused(f"{spec.name} is already running for {engagement.reference}") from None
     StepRun.objects.bulk_create(
-        StepRun(run=run, index=index, step_id=step.id, kind=step.kind, title=step.title)
+        StepRun(run=run, index=index, step_id=step.id, kind=step.kind, title=step_title(step, ctx))
         for index, step in enumerate(spec.steps, start=1)
     )
     return run, False
@@ -299,7 +307,13 @@ def playbook_run(
         else:
             services.engagement_add_contacts(engagement=engagement, contacts=new_lead.contacts, actor=actor)
 
-    run, resumed = _start_run(spec=spec, engagement=engagement, actor=actor, again=again)
+    run, resumed = _start_run(
+        spec=spec,
+        engagement=engagement,
+        actor=actor,
+        again=again,
+        ctx=context_for(spec=spec, engagement=engagement, actor=actor),
+    )
     # A resumed run follows the steps it started with, even if the file changed since.
     spec = PlaybookSpec.model_validate(run.spec)
     ctx = context_for(spec=spec, engagement=engagement, actor=actor)
@@ -310,7 +324,7 @@ def playbook_run(
         step_run = step_runs[step.id]
         if step_run.status == StepRun.Status.DONE:
             ctx.results[step.id] = step_run.result
-            reports.append(StepReport(index, step.id, step.title, "skipped", [step_run.detail]))
+            reports.append(StepReport(index, step.id, step_run.title, "skipped", [step_run.detail]))
             continue
         try:
             with transaction.atomic():
@@ -336,14 +350,14 @@ def playbook_run(
                 step_run.attempts += 1
                 step_run.save(update_fields=["status", "error", "attempts"])
                 _finish(run, status=PlaybookRun.Status.FAILED, error=error, actor=actor)
-            reports.append(StepReport(index, step.id, step.title, "failed", [error]))
+            reports.append(StepReport(index, step.id, step_run.title, "failed", [error]))
             reports += [
-                StepReport(i, s.id, s.title, "pending")
+                StepReport(i, s.id, step_runs[s.id].title, "pending")
                 for i, s in enumerate(spec.steps[index:], start=index + 1)
             ]
             return RunReport(spec.name, engagement, run, reports, resumed=resumed, created_engagement=created)
         ctx.results[step.id] = outcome.result
-        reports.append(StepReport(index, step.id, step.title, "done", [outcome.detail]))
+        reports.append(StepReport(index, step.id, step_run.title, "done", [outcome.detail]))
     with transaction.atomic():
         _finish(run, status=PlaybookRun.Status.SUCCEEDED, error="", actor=actor)
     return RunReport(spec.name, engagement, run, reports, resumed=resumed, created_engagement=created)

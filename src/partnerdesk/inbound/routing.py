@@ -1,0 +1,198 @@
+"""What a stored message becomes: the routing rules of the shared mailbox, in order.
+
+1. Our own messages (their Message-ID is in the outbox, or they come from the shared mailbox)
+   are stored and nothing else.
+2. Automatic and bulk mail (RFC 3834 and friends) never triggers anything; it is put on its
+   engagement's timeline when it threads onto one (a bounce is worth seeing there).
+3. A sender over the hourly cap triggers nothing (a loop that slipped through the rules above).
+4. A team member's message (authenticated, if the profile asks for it): a Calendly booking it
+   forwards, or an SOP it names, is carried out and answered; otherwise it goes on its thread.
+5. A Calendly notification straight from Calendly is a booking.
+6. Anyone else's message goes on its engagement's timeline (by thread, then by the sender's
+   open engagement); an unknown sender's opens a new Lead for triage. No reply is sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import nh3
+
+from partnerdesk.inbound import commands
+from partnerdesk.inbound.bookings import booking_answer, booking_apply
+from partnerdesk.inbound.models import InboundMessage
+from partnerdesk.inbound.parsing import ParsedMessage
+from partnerdesk.inbound.reading import authenticated_sender, automatic_reason, organization_from_domain
+from partnerdesk.integrations.calendly.notification import booking_from_message
+from partnerdesk.lib import clock
+from partnerdesk.mail.models import OutboxMessage
+from partnerdesk.pipeline import services
+from partnerdesk.pipeline.models import Engagement, Source, TimelineEntry
+from partnerdesk.pipeline.services import Actor
+from partnerdesk.pipeline.stages import OPEN_STAGES
+from partnerdesk.profile import get_profile
+
+Status = InboundMessage.Status
+MAX_TIMELINE_TEXT = 20_000
+MAX_TIMELINE_HTML = 100_000
+
+
+@dataclass
+class Handled:
+    status: str
+    route: str
+    outcome: str
+    engagement: Engagement | None = None
+
+
+def is_ours(address: str) -> bool:
+    profile = get_profile()
+    return address.lower() == profile.mailbox.address or profile.is_team_address(address)
+
+
+def thread_engagement(parsed: ParsedMessage) -> Engagement | None:
+    """In-Reply-To, then each References id (newest first), then `[PD-12]` in the subject."""
+    ids = list(dict.fromkeys([*parsed.in_reply_to, *reversed(parsed.references)]))[:50]
+    if ids:
+        found: dict[str, int] = {}
+        for message_id, engagement_id in InboundMessage.objects.filter(
+            message_id__in=ids, engagement__isnull=False
+        ).values_list("message_id", "engagement_id"):
+            found.setdefault(message_id, engagement_id)
+        for message_id, engagement_id in OutboxMessage.objects.filter(
+            message_id__in=[f"<{i}>" for i in ids], engagement__isnull=False
+        ).values_list("message_id", "engagement_id"):
+            found.setdefault(message_id.strip("<>"), engagement_id)
+        for message_id in ids:
+            if message_id in found:
+                return Engagement.objects.select_related("organization").get(pk=found[message_id])
+    prefix = re.escape(get_profile().organization.reference_prefix)
+    match = re.search(rf"\[{prefix}-(\d{{1,18}})\]", parsed.subject, re.IGNORECASE)
+    if match:
+        return Engagement.objects.select_related("organization").filter(pk=int(match.group(1))).first()
+    return None
+
+
+def open_engagement_of(email: str) -> Engagement | None:
+    return (
+        Engagement.objects.filter(contacts__email=email.lower(), stage__in=[s.value for s in OPEN_STAGES])
+        .select_related("organization")
+        .order_by("-id")
+        .first()
+    )
+
+
+def _is_own(parsed: ParsedMessage) -> bool:
+    if parsed.from_addr == get_profile().mailbox.address:
+        return True
+    return (
+        bool(parsed.message_id) and OutboxMessage.objects.filter(message_id=f"<{parsed.message_id}>").exists()
+    )
+
+
+def _over_cap(message: InboundMessage) -> bool:
+    cap = get_profile().inbound.max_messages_per_sender_per_hour
+    since = clock.now() - dt.timedelta(hours=1)
+    recent = InboundMessage.objects.filter(
+        from_addr=message.from_addr, received_at__gte=since, pk__lt=message.pk
+    )
+    return recent.exclude(status=Status.QUARANTINED).count() >= cap
+
+
+def email_record(
+    *, engagement: Engagement, message: InboundMessage, parsed: ParsedMessage, note: str = ""
+) -> None:
+    """The message on the engagement's timeline: text, sanitized HTML, attachments by name."""
+    who = f"{parsed.from_name} <{parsed.from_addr}>" if parsed.from_name else parsed.from_addr
+    services.timeline_record(
+        engagement=engagement,
+        kind=TimelineEntry.Kind.EMAIL_IN,
+        actor=Actor(label=f"mail:{parsed.from_addr or 'unknown'}"),
+        summary=f"Email from {who}: {parsed.subject or '(no subject)'}" + (f" ({note})" if note else ""),
+        data={
+            "inbound": message.pk,
+            "message_id": parsed.message_id,
+            "from": parsed.from_addr,
+            "to": parsed.to,
+            "cc": parsed.cc,
+            "subject": parsed.subject,
+            "text": parsed.text[:MAX_TIMELINE_TEXT],
+            "html": nh3.clean(parsed.html[:MAX_TIMELINE_HTML]) if parsed.html else "",
+            "attachments": [
+                {"filename": a.filename, "content_type": a.content_type, "size": a.size}
+                for a in parsed.attachments
+            ],
+            **({"automatic": note} if note else {}),
+        },
+    )
+
+
+def _on_timeline(
+    message: InboundMessage, parsed: ParsedMessage, engagement: Engagement, route: str
+) -> Handled:
+    email_record(engagement=engagement, message=message, parsed=parsed)
+    return Handled(Status.PROCESSED, route, f"on the timeline of {engagement.reference}", engagement)
+
+
+def _new_lead(message: InboundMessage, parsed: ParsedMessage) -> Handled:
+    organization = organization_from_domain(parsed.from_addr) or parsed.from_name or parsed.from_addr
+    engagement = services.engagement_create(
+        organization_name=organization,
+        contacts=[(parsed.from_name, parsed.from_addr)],
+        actor=Actor(label=f"mail:{parsed.from_addr}"),
+        source=Source.EMAIL,
+        note=f"Opened from an email to the shared mailbox: {parsed.subject or '(no subject)'}",
+    )
+    email_record(engagement=engagement, message=message, parsed=parsed)
+    return Handled(Status.PROCESSED, "new_lead", f"opened {engagement.reference} for triage", engagement)
+
+
+def message_route(message: InboundMessage, parsed: ParsedMessage) -> Handled:
+    profile = get_profile()
+    if _is_own(parsed):
+        return Handled(Status.IGNORED, "own", "sent by partnerdesk itself: nothing to do")
+    thread = thread_engagement(parsed)
+    automatic = automatic_reason(parsed, own_address=profile.mailbox.address)
+    if automatic:
+        if thread is not None:
+            email_record(engagement=thread, message=message, parsed=parsed, note=f"automatic: {automatic}")
+        return Handled(Status.IGNORED, "automatic", f"automatic ({automatic}): triggers nothing", thread)
+    if _over_cap(message):
+        return Handled(
+            Status.IGNORED, "capped", f"more than the hourly cap of messages from {parsed.from_addr}"
+        )
+
+    conf = get_profile().inbound
+    team = profile.is_team_address(parsed.from_addr) and (
+        not conf.require_authenticated_commands or authenticated_sender(parsed, authserv_id=conf.authserv_id)
+    )
+    if team:
+        spec = commands.command_spec(parsed)
+        booking = booking_from_message(parsed, is_ours=is_ours)
+        if booking is not None and (spec is None or spec.trigger.kind == "calendly_booking"):
+            result = booking_apply(
+                booking=booking, source="email", actor=Actor(label=f"mail:{parsed.from_addr}")
+            )
+            commands.acknowledge(message=message, parsed=parsed, engagement=result.engagement,
+                                 body=booking_answer(booking, result))  # fmt: skip
+            return Handled(Status.PROCESSED, "booking", result.text, result.engagement)
+        if spec is not None:
+            engagement, text = commands.command_run(message=message, parsed=parsed, spec=spec, thread=thread)
+            return Handled(Status.PROCESSED, "command", text, engagement)
+        if thread is not None:
+            return _on_timeline(message, parsed, thread, "team_reply")
+        return Handled(Status.IGNORED, "team", "a team message that names no SOP and no engagement")
+
+    if parsed.from_addr.endswith(("@calendly.com", ".calendly.com")):
+        booking = booking_from_message(parsed, is_ours=is_ours)
+        if booking is not None:
+            result = booking_apply(booking=booking, source="email", actor=Actor(label="calendly"))
+            return Handled(Status.PROCESSED, "booking", result.text, result.engagement)
+    if thread is not None:
+        return _on_timeline(message, parsed, thread, "reply")
+    known = open_engagement_of(parsed.from_addr)
+    if known is not None:
+        return _on_timeline(message, parsed, known, "contact")
+    return _new_lead(message, parsed)

@@ -1,0 +1,1 @@
+"""Calendly: booking notifications (forwarded emails and signed webhooks) become bookings."""

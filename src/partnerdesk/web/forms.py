@@ -1,0 +1,165 @@
+"""The web forms: each parses and validates one request; the views pass the result to a service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+
+from partnerdesk.lib.addresses import parse_contact
+from partnerdesk.pipeline.qualification import (
+    GOOD_CANDIDATE_QUESTION,
+    QUALIFIED_QUESTION,
+    Answer,
+    Criterion,
+)
+from partnerdesk.pipeline.stages import Stage
+from partnerdesk.web import throttle
+from partnerdesk.web.queries import AGE_CHOICES, BoardFilters
+
+ANSWERS = [(answer.value, answer.value.capitalize()) for answer in Answer]
+STAGES = [(stage.value, stage.label) for stage in Stage]
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """Django's sign-in form, refusing to check any password after repeated failures."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "throttled": (
+            "Too many failed sign-in attempts. Wait 15 minutes, or ask for a one-time sign-in link "
+            "(partnerdesk login-link)."
+        ),
+    }
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username") or ""
+        address = throttle.client_address(self.request) if self.request else "unknown"
+        if throttle.sign_in_blocked(username=username, address=address):
+            raise ValidationError(self.error_messages["throttled"], code="throttled")
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            throttle.sign_in_failed(username=username, address=address)
+            raise
+        throttle.sign_in_succeeded(username=username, address=address)
+        return cleaned
+
+
+class BoardFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    owner = forms.ChoiceField(label="Owner", required=False)
+    stage = forms.ChoiceField(label="Stage", required=False, choices=[("", "Any stage"), *STAGES])
+    age = forms.TypedChoiceField(
+        label="In stage for",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "Any time"), *((str(days), f"{days}+ days") for days in AGE_CHOICES)],
+    )
+
+    def __init__(self, *args: Any, owners: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [("", "Anyone"), ("-", "No owner"), *((u, u) for u in owners)]
+
+    def filters(self) -> BoardFilters:
+        """The valid filters; an invalid value is ignored rather than hiding the board."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return BoardFilters(
+            q=data.get("q") or "",
+            owner=data.get("owner") or "",
+            stage=Stage(data["stage"]) if data.get("stage") else None,
+            min_days=data.get("age") or None,
+        )
+
+
+def _contact_lines(text: str) -> list[tuple[str, str]]:
+    contacts = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            contacts.append(parse_contact(line))
+        except ValueError as exc:
+            raise ValidationError(f"line {number}: {exc}") from None
+    return contacts
+
+
+class LeadForm(forms.Form):
+    organization = forms.CharField(label="Organization", max_length=200)
+    contacts = forms.CharField(
+        label="Contacts",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text='One per line, as "Name <email@example.org>".',
+    )
+    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_contacts(self) -> list[tuple[str, str]]:
+        return _contact_lines(self.cleaned_data["contacts"])
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=200, required=False)
+    email = forms.EmailField(label="Email", max_length=254)
+
+
+class MoveForm(forms.Form):
+    to = forms.ChoiceField(label="Move to", choices=STAGES)
+    reason = forms.CharField(label="Reason (closing or reopening)", required=False, max_length=2000)
+
+    def __init__(self, *args: Any, moves: tuple[Stage, ...] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if moves is not None:
+            self.fields["to"].choices = [(stage.value, stage.label) for stage in moves]
+
+
+class ScorecardForm(forms.Form):
+    """The handbook's two questions, then MANIAC-T: one answer and notes per criterion."""
+
+    good_candidate = forms.ChoiceField(label=GOOD_CANDIDATE_QUESTION, choices=ANSWERS)
+    qualified = forms.ChoiceField(label=QUALIFIED_QUESTION, choices=ANSWERS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for criterion in Criterion:
+            self.fields[f"{criterion.value}"] = forms.ChoiceField(
+                label=criterion.label, choices=ANSWERS, help_text=criterion.question
+            )
+            self.fields[f"{criterion.value}-notes"] = forms.CharField(
+                label=f"{criterion.label} notes",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+
+    def criterion_fields(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [(self[criterion.value], self[f"{criterion.value}-notes"]) for criterion in Criterion]
+
+    def answers(self) -> dict[Criterion, Answer]:
+        return {c: Answer(self.cleaned_data[c.value]) for c in Criterion}
+
+    def notes(self) -> dict[Criterion, str]:
+        return {c: self.cleaned_data[f"{c.value}-notes"] for c in Criterion}
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3}), max_length=20000)
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label="Task", max_length=300)
+    assignee = forms.CharField(label="For", max_length=200, required=False)
+    due_on = forms.DateField(label="Due", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class VerbalYesForm(forms.Form):
+    by = forms.CharField(label="Verbal yes from", max_length=200)
+    on = forms.DateField(label="On", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class ExecutedCloseForm(forms.Form):
+    agreement = forms.CharField(label="Signed agreement", max_length=200)
+    on = forms.DateField(label="Signed on", required=False, widget=forms.DateInput(attrs={"type": "date"}))

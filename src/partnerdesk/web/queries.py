@@ -1,0 +1,313 @@
+"""Reads for the web pages, each in a fixed number of queries whatever the number of rows.
+
+The board loads one page of cards per column with one windowed query; the engagement page
+loads each related table once. Both are asserted in tests/web with django_assert_num_queries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.expressions import Window
+from django.db.models.functions import RowNumber
+
+from partnerdesk.documents.models import Document, Share
+from partnerdesk.lib import clock
+from partnerdesk.mail.models import OutboxMessage
+from partnerdesk.pipeline.models import (
+    Assessment,
+    Contact,
+    Engagement,
+    EngagementContact,
+    Task,
+    TimelineEntry,
+)
+from partnerdesk.pipeline.qualification import Answer, Criterion, Scorecard
+from partnerdesk.pipeline.selectors import EngagementNotFound, engagement_id_from_reference
+from partnerdesk.pipeline.stages import ALLOWED_MOVES, EngagementFacts, MoveCheck, Stage, check_move
+from partnerdesk.playbooks.models import PlaybookRun
+from partnerdesk.profile import get_profile
+
+PAGE_SIZE = 25
+BOARD_STAGES = (Stage.LEAD, Stage.QUALIFIED_LEAD, Stage.PROSPECT, Stage.PARTNER, Stage.CLOSED)
+AGE_CHOICES = (7, 30, 90, 365)
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    q: str = ""
+    owner: str = ""  # a username, "-" for no owner, "" for anyone
+    stage: Stage | None = None
+    min_days: int | None = None  # at least this many days in the current stage
+
+    def as_query(self) -> dict[str, str]:
+        query = {"q": self.q, "owner": self.owner, "stage": self.stage.value if self.stage else ""}
+        query["age"] = str(self.min_days) if self.min_days else ""
+        return {key: value for key, value in query.items() if value}
+
+
+def board_engagements(filters: BoardFilters) -> QuerySet[Engagement]:
+    """The engagements the filters select (no rows fetched yet)."""
+    queryset = Engagement.objects.all()
+    if filters.q.strip():
+        text = filters.q.strip()
+        matches = Q(organization__name__icontains=text) | Exists(
+            EngagementContact.objects.filter(engagement=OuterRef("pk")).filter(
+                Q(contact__email__icontains=text) | Q(contact__name__icontains=text)
+            )
+        )
+        with contextlib.suppress(EngagementNotFound):
+            matches |= Q(pk=engagement_id_from_reference(text))
+        queryset = queryset.filter(matches)
+    if filters.owner == "-":
+        queryset = queryset.filter(owner__isnull=True)
+    elif filters.owner:
+        queryset = queryset.filter(owner__username=filters.owner)
+    if filters.stage is not None:
+        queryset = queryset.filter(stage=filters.stage.value)
+    if filters.min_days:
+        queryset = queryset.filter(stage_changed_at__lte=clock.now() - dt.timedelta(days=filters.min_days))
+    return queryset
+
+
+def _with_card_facts(queryset: QuerySet[Engagement]) -> QuerySet[Engagement]:
+    known = (
+        Assessment.objects.filter(engagement=OuterRef("pk"))
+        .exclude(answer=Answer.UNKNOWN.value)
+        .order_by()
+        .values("engagement")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    next_task = Task.objects.filter(engagement=OuterRef("pk"), done_at__isnull=True).order_by(
+        F("due_on").asc(nulls_last=True), "id"
+    )
+    return queryset.select_related("organization", "owner").annotate(
+        known_criteria=Subquery(known),
+        next_task_title=Subquery(next_task.values("title")[:1]),
+        next_task_due=Subquery(next_task.values("due_on")[:1]),
+    )
+
+
+@dataclass
+class Card:
+    engagement: Engagement
+    contacts: list[dict[str, str]]
+    days_in_stage: int
+    unknown_criteria: int
+    next_task_title: str | None
+    next_task_due: dt.date | None
+    moves: tuple[Stage, ...]
+
+    @property
+    def reference(self) -> str:
+        return self.engagement.reference
+
+
+@dataclass
+class Column:
+    stage: Stage
+    count: int
+    cards: list[Card] = field(default_factory=list)
+    offset: int = 0
+
+    @property
+    def shown_to(self) -> int:
+        return self.offset + len(self.cards)
+
+    @property
+    def next_offset(self) -> int | None:
+        return self.shown_to if self.shown_to < self.count else None
+
+
+def _contacts_of(engagement_ids: list[int]) -> dict[int, list[dict[str, str]]]:
+    grouped: dict[int, list[dict[str, str]]] = defaultdict(list)
+    links = (
+        EngagementContact.objects.filter(engagement_id__in=engagement_ids)
+        .order_by("engagement_id", "id")
+        .values_list("engagement_id", "contact__name", "contact__email")
+    )
+    for engagement_id, name, email in links:
+        grouped[engagement_id].append({"name": name, "email": email})
+    return grouped
+
+
+def _cards(engagements: list[Engagement]) -> list[Card]:
+    contacts = _contacts_of([e.pk for e in engagements])
+    now = clock.now()
+    total = len(Criterion)
+    return [
+        Card(
+            engagement=e,
+            contacts=contacts.get(e.pk, []),
+            days_in_stage=max((now - e.stage_changed_at).days, 0),
+            unknown_criteria=total - (e.known_criteria or 0),  # type: ignore[attr-defined]
+            next_task_title=e.next_task_title,  # type: ignore[attr-defined]
+            next_task_due=e.next_task_due,  # type: ignore[attr-defined]
+            moves=ALLOWED_MOVES[Stage(e.stage)],
+        )
+        for e in engagements
+    ]
+
+
+_CARD_ORDER = (F("stage_changed_at").asc(), F("id").asc())
+
+
+def board_columns(filters: BoardFilters) -> list[Column]:
+    """Every column with its count and first page of cards: three queries in all."""
+    selected = board_engagements(filters)
+    counts = dict(selected.order_by().values_list("stage").annotate(n=Count("id")))
+    stages = [filters.stage] if filters.stage else list(BOARD_STAGES)
+    first_pages = list(
+        _with_card_facts(selected)
+        .annotate(position=Window(RowNumber(), partition_by=[F("stage")], order_by=list(_CARD_ORDER)))
+        .filter(position__lte=PAGE_SIZE)
+        .order_by("stage", *_CARD_ORDER)
+    )
+    by_stage: dict[str, list[Card]] = defaultdict(list)
+    for card in _cards(first_pages):
+        by_stage[card.engagement.stage].append(card)
+    return [Column(stage, counts.get(stage.value, 0), by_stage.get(stage.value, [])) for stage in stages]
+
+
+def board_column(filters: BoardFilters, stage: Stage, *, offset: int) -> Column:
+    """One page of one column, from `offset`: three queries."""
+    selected = board_engagements(filters).filter(stage=stage.value)
+    count = selected.count()
+    page = list(_with_card_facts(selected).order_by(*_CARD_ORDER)[offset : offset + PAGE_SIZE])
+    return Column(stage, count, _cards(page), offset=offset)
+
+
+def owner_choices() -> list[str]:
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True)
+        .order_by("username")
+        .values_list("username", flat=True)
+    )
+
+
+# The engagement page.
+
+
+@dataclass
+class MoveOption:
+    stage: Stage
+    check: MoveCheck
+
+
+@dataclass
+class TimelineItem:
+    entry: TimelineEntry
+    email: OutboxMessage | None = None
+    # A playbook run's steps, as the run recorded them.
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _timeline_item(entry: TimelineEntry, emails: dict[int, OutboxMessage]) -> TimelineItem:
+    data = entry.data if isinstance(entry.data, dict) else {}
+    outbox_id = data.get("outbox")
+    steps = []
+    if entry.kind == TimelineEntry.Kind.PLAYBOOK_RUN and isinstance(data.get("steps"), list):
+        steps = [step for step in data["steps"] if isinstance(step, dict)]
+    return TimelineItem(entry, emails.get(outbox_id) if isinstance(outbox_id, int) else None, steps)
+
+
+@dataclass
+class EngagementPage:
+    engagement: Engagement
+    contacts: list[Contact]
+    good_candidate: str
+    qualified: str
+    criteria: list[dict[str, Any]]
+    scorecard: Scorecard
+    moves: list[MoveOption]
+    tasks: list[Task]
+    documents: list[Document]
+    timeline: list[TimelineItem]
+    emails: list[OutboxMessage]
+    unfinished_runs: list[PlaybookRun]
+    completed_playbooks: set[str]
+
+    @property
+    def days_in_stage(self) -> int:
+        return max((clock.now() - self.engagement.stage_changed_at).days, 0)
+
+
+def engagement_page(engagement: Engagement) -> EngagementPage:
+    """Everything the engagement page shows: eight queries, whatever the number of rows."""
+    contacts = list(
+        Contact.objects.filter(engagement_links__engagement=engagement).order_by("engagement_links__id")
+    )
+    assessments = {a.criterion: a for a in Assessment.objects.filter(engagement=engagement)}
+    scorecard = Scorecard.from_mapping({c: a.answer for c, a in assessments.items()})
+    criteria = [
+        {
+            "criterion": criterion,
+            "answer": scorecard.answer(criterion).value,
+            "notes": assessments[criterion.value].notes if criterion.value in assessments else "",
+        }
+        for criterion in Criterion
+    ]
+    facts = EngagementFacts(
+        stage=Stage(engagement.stage),
+        good_candidate=Answer(engagement.good_candidate),
+        qualified=Answer(engagement.qualified),
+        scorecard=scorecard,
+        verbal_yes_by=engagement.verbal_yes_by,
+        verbal_yes_on=engagement.verbal_yes_on,
+        executed_close_on=engagement.executed_close_on,
+        executed_agreement=engagement.executed_agreement,
+    )
+    require_complete = get_profile().qualification.require_complete_scorecard
+    moves = []
+    for stage in ALLOWED_MOVES[facts.stage]:
+        # Closing and reopening need a reason the form asks for; judge the rest as they stand.
+        reason = "(given in the form)" if stage in (Stage.CLOSED, Stage.LEAD) else ""
+        moves.append(
+            MoveOption(
+                stage, check_move(facts, stage, reason=reason, require_complete_scorecard=require_complete)
+            )
+        )
+    tasks = list(
+        Task.objects.filter(engagement=engagement).order_by(
+            F("done_at").asc(nulls_first=True), "due_on", "id"
+        )
+    )
+    documents = list(
+        Document.objects.filter(engagement=engagement).prefetch_related(
+            Prefetch("shares", queryset=Share.objects.select_related("contact").order_by("id"))
+        )
+    )
+    emails = list(OutboxMessage.objects.filter(engagement=engagement).defer("raw").order_by("id"))
+    by_id = {message.pk: message for message in emails}
+    timeline = [
+        _timeline_item(entry, by_id)
+        for entry in TimelineEntry.objects.filter(engagement=engagement).order_by("-at", "-id")
+    ]
+    runs = list(
+        PlaybookRun.objects.filter(engagement=engagement).only(
+            "playbook", "title", "status", "error", "started_at"
+        )
+    )
+    return EngagementPage(
+        engagement=engagement,
+        contacts=contacts,
+        good_candidate=engagement.good_candidate,
+        qualified=engagement.qualified,
+        criteria=criteria,
+        scorecard=scorecard,
+        moves=moves,
+        tasks=tasks,
+        documents=documents,
+        timeline=timeline,
+        emails=emails,
+        unfinished_runs=[r for r in runs if r.status != PlaybookRun.Status.SUCCEEDED],
+        completed_playbooks={r.playbook for r in runs if r.status == PlaybookRun.Status.SUCCEEDED},
+    )

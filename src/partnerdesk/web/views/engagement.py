@@ -1,0 +1,226 @@
+"""The engagement page and its forms: each POST parses, calls one service, and redirects back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_GET, require_POST
+
+from partnerdesk.pipeline import services
+from partnerdesk.pipeline.models import Engagement
+from partnerdesk.pipeline.qualification import Answer
+from partnerdesk.pipeline.stages import ALLOWED_MOVES, Stage
+from partnerdesk.playbooks.library import get_library
+from partnerdesk.profile import get_profile
+from partnerdesk.web import queries
+from partnerdesk.web.access import actor_of, engagement_or_404, safe_next, task_or_404
+from partnerdesk.web.forms import (
+    ContactForm,
+    ExecutedCloseForm,
+    MoveForm,
+    NoteForm,
+    ScorecardForm,
+    TaskForm,
+    VerbalYesForm,
+)
+
+
+def _page_url(engagement: Engagement, anchor: str = "") -> str:
+    return reverse("engagement", args=[engagement.reference]) + (f"#{anchor}" if anchor else "")
+
+
+def _form_errors(request: HttpRequest, form: Form) -> None:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+
+
+def playbooks_for(engagement: Engagement) -> list[dict[str, object]]:
+    """The playbooks whose stage guard lets them run at the engagement's stage now."""
+    library = get_library()
+    stage = Stage(engagement.stage)
+    return [
+        {"spec": spec, "source": library.sources[spec.name]}
+        for spec in library.in_order()
+        if stage in (spec.guards.stages or [s for s in Stage if s is not Stage.CLOSED])
+    ]
+
+
+@login_required
+@require_GET
+def engagement_page(request: HttpRequest, reference: str) -> HttpResponse:
+    engagement = engagement_or_404(reference)
+    page = queries.engagement_page(engagement)
+    scorecard_form = ScorecardForm(
+        initial={
+            "good_candidate": page.good_candidate,
+            "qualified": page.qualified,
+            **{item["criterion"].value: item["answer"] for item in page.criteria},
+            **{f"{item['criterion'].value}-notes": item["notes"] for item in page.criteria},
+        }
+    )
+    return render(
+        request,
+        "partnerdesk/engagement.html",
+        {
+            "profile": get_profile(),
+            "page": page,
+            "engagement": engagement,
+            "playbooks": playbooks_for(engagement),
+            "scorecard_form": scorecard_form,
+            "move_form": MoveForm(moves=ALLOWED_MOVES[Stage(engagement.stage)]),
+            "contact_form": ContactForm(),
+            "note_form": NoteForm(),
+            "task_form": TaskForm(),
+            "verbal_yes_form": VerbalYesForm(),
+            "executed_close_form": ExecutedCloseForm(),
+        },
+    )
+
+
+def refusal_message(refusal: services.MoveRefused, engagement: Engagement, to: Stage) -> str:
+    return format_html(
+        '{} cannot move to {}. Missing:<ul class="missing">{}</ul>',
+        engagement.reference,
+        to.label,
+        format_html_join("", "<li>{}</li>", ((item,) for item in refusal.missing)),
+    )
+
+
+@login_required
+@require_POST
+def engagement_move(request: HttpRequest, reference: str) -> HttpResponse:
+    engagement = engagement_or_404(reference)
+    back = safe_next(request, _page_url(engagement, "stage"))
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect(back)
+    to = Stage(form.cleaned_data["to"])
+    try:
+        check = services.engagement_move(
+            engagement=engagement, to=to, actor=actor_of(request), reason=form.cleaned_data["reason"]
+        )
+    except services.MoveRefused as refusal:
+        messages.error(request, refusal_message(refusal, engagement, to), extra_tags="refusal")
+        return redirect(back)
+    messages.success(request, f"{engagement.reference} moved to {to.label}.")
+    if check.warnings:
+        messages.warning(
+            request,
+            format_html(
+                "Still to find out:<ul>{}</ul>",
+                format_html_join("", "<li>{}</li>", ((w,) for w in check.warnings)),
+            ),
+        )
+    return redirect(back)
+
+
+def _engagement_post(
+    form_class: type[Form], action: Callable[[HttpRequest, Engagement, Form], str], anchor: str
+) -> Callable[[HttpRequest, str], HttpResponse]:
+    """A POST view: validate the form, run the action (a service call), say what happened."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, reference: str) -> HttpResponse:
+        engagement = engagement_or_404(reference)
+        form = form_class(request.POST)
+        if not form.is_valid():
+            _form_errors(request, form)
+        else:
+            try:
+                done = action(request, engagement, form)
+            except services.ServiceError as exc:
+                messages.error(request, str(exc))
+            else:
+                if done:
+                    messages.success(request, done)
+        return redirect(safe_next(request, _page_url(engagement, anchor)))
+
+    view.__name__ = action.__name__
+    return view
+
+
+def _qualify(request: HttpRequest, engagement: Engagement, form: Form) -> str:
+    assert isinstance(form, ScorecardForm)
+    changes = services.engagement_qualify(
+        engagement=engagement,
+        actor=actor_of(request),
+        answers=form.answers(),
+        notes=form.notes(),
+        good_candidate=Answer(form.cleaned_data["good_candidate"]),
+        qualified=Answer(form.cleaned_data["qualified"]),
+    )
+    return "Scorecard saved." if changes else "Nothing changed in the scorecard."
+
+
+def _add_note(request: HttpRequest, engagement: Engagement, form: Form) -> str:
+    services.engagement_add_note(
+        engagement=engagement, text=form.cleaned_data["text"], actor=actor_of(request)
+    )
+    return "Note added."
+
+
+def _add_contact(request: HttpRequest, engagement: Engagement, form: Form) -> str:
+    added = services.engagement_add_contacts(
+        engagement=engagement,
+        contacts=[(form.cleaned_data["name"], form.cleaned_data["email"])],
+        actor=actor_of(request),
+    )
+    return f"Added {added[0]}." if added else "That contact is already on this engagement."
+
+
+def _add_task(request: HttpRequest, engagement: Engagement, form: Form) -> str:
+    task = services.task_create(
+        engagement=engagement,
+        title=form.cleaned_data["title"],
+        assignee=form.cleaned_data["assignee"],
+        due_on=form.cleaned_data["due_on"],
+        actor=actor_of(request),
+    )
+    return f"Task added: {task.title}"
+
+
+def _verbal_yes(request: HttpRequest, engagement: Engagement, form: Form) -> str:
+    services.engagement_record_verbal_yes(
+        engagement=engagement, by=form.cleaned_data["by"], on=form.cleaned_data["on"], actor=actor_of(request)
+    )
+    return "Verbal yes recorded."
+
+
+def _executed_close(request: HttpRequest, engagement: Engagement, form: Form) -> str:
+    services.engagement_record_executed_close(
+        engagement=engagement,
+        agreement=form.cleaned_data["agreement"],
+        on=form.cleaned_data["on"],
+        actor=actor_of(request),
+    )
+    return "Executed close recorded."
+
+
+engagement_qualify = _engagement_post(ScorecardForm, _qualify, "scorecard")
+engagement_note = _engagement_post(NoteForm, _add_note, "timeline")
+engagement_contact_add = _engagement_post(ContactForm, _add_contact, "contacts")
+engagement_task_add = _engagement_post(TaskForm, _add_task, "tasks")
+engagement_verbal_yes = _engagement_post(VerbalYesForm, _verbal_yes, "stage")
+engagement_executed_close = _engagement_post(ExecutedCloseForm, _executed_close, "stage")
+
+
+@login_required
+@require_POST
+def task_toggle(request: HttpRequest, reference: str, task_id: int) -> HttpResponse:
+    engagement = engagement_or_404(reference)
+    task = task_or_404(engagement, task_id)
+    done = request.POST.get("done") == "1"
+    services.task_set_done(task=task, done=done, actor=actor_of(request))
+    messages.success(request, f"{'Done' if done else 'Reopened'}: {task.title}")
+    return redirect(safe_next(request, _page_url(engagement, "tasks")))

@@ -1,0 +1,57 @@
+"""The outbox: queued, sent and failed messages, with the error, and Retry for a failed one."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from partnerdesk.mail.models import OutboxMessage
+from partnerdesk.mail.outbox import message_retry
+from partnerdesk.pipeline.services import ServiceError
+from partnerdesk.profile import get_profile
+from partnerdesk.web.access import outbox_message_or_404, safe_next
+
+PER_PAGE = 50
+
+
+@login_required
+@require_GET
+def outbox_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    queryset = OutboxMessage.objects.defer("raw").order_by("-id")
+    if status in OutboxMessage.Status.values:
+        queryset = queryset.filter(status=status)
+    else:
+        status = ""
+    page = Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
+    prefix = get_profile().organization.reference_prefix
+    rows = [(m, f"{prefix}-{m.engagement_id}" if m.engagement_id else None) for m in page]
+    return render(
+        request,
+        "partnerdesk/outbox.html",
+        {
+            "profile": get_profile(),
+            "page": page,
+            "rows": rows,
+            "status": status,
+            "statuses": OutboxMessage.Status.choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def outbox_retry(request: HttpRequest, message_id: int) -> HttpResponse:
+    message = outbox_message_or_404(message_id)
+    try:
+        message_retry(message=message)
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Message #{message.pk} is queued again: {message.subject}")
+    return redirect(safe_next(request, reverse("outbox")))
