@@ -253,3 +253,21 @@ def test_a_playbook_refuses_an_engagement_at_the_wrong_stage(cli):
     assert "hail-the-lead cannot run for" in result.err
     assert "the engagement is at Closed; 'Hail the Lead' runs at Lead" in result.err
     assert StepRun.objects.count() == 0
+
+
+def test_a_dry_run_of_create_running_notes_shows_the_paths_and_writes_no_file(cli, data_folder):
+    cli("lead", "add", "Harbor University", "--contact", LEE)
+    engagement = Engagement.objects.get()
+    result = cli("playbook", "run", "create-running-notes", engagement.reference, "--dry-run")
+    assert result.code == 0, result.err
+    assert "Find or create the folder Partnerships/Agreements/Harbor University" in result.out
+    assert (
+        "to Partnerships/Agreements/Harbor University/Running notes -- Harbor University + 2i2c" in result.out
+    )
+    assert (
+        "Share 'Running notes -- Harbor University + 2i2c' with Lee Park <lee@harbor.example.edu> as editors"
+        in result.out
+    )
+    assert not (data_folder / "drive").exists() or not list((data_folder / "drive").rglob("*.docx"))
+    assert Document.objects.count() == Share.objects.count() == OutboxMessage.objects.count() == 0
+    assert PlaybookRun.objects.count() == 0
