@@ -44,11 +44,12 @@ def receive(raw: bytes, channel: str = InboundMessage.Channel.MAILGATE) -> Inbou
 
 
 def mailgate(raw: bytes, *, home: Path | None = None, env: dict[str, str] | None = None):
-    """Pipe a message into `partnerdesk mailgate` in its own process, as an MTA does."""
+    """Pipe a message into `partnerdesk mailgate` (the console script's code) in its own process,
+    as an MTA does."""
     environ = {**os.environ, **(env or {})}
     if home is not None:
         environ["PARTNERDESK_HOME"] = str(home)
-    code = "import sys; from partnerdesk.inbound.mailgate import main; main(['partnerdesk', 'mailgate'])"
+    code = "from partnerdesk.cli import main; main(['partnerdesk', 'mailgate'])"
     return subprocess.run(
         [sys.executable, "-c", code], input=raw, capture_output=True, env=environ, timeout=30
     )
