@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "partnerdesk.playbooks",
     "partnerdesk.inbound",
     "partnerdesk.agreements",
+    "partnerdesk.partnership",
     "partnerdesk.web",
 ]
 

@@ -51,4 +51,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("hooks/", include("partnerdesk.inbound.urls")),
+    # Partner-facing pages: reached by signed, expiring links, without sign-in.
+    path("p/checkin/", include("partnerdesk.partnership.urls")),
 ]
