@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 import getpass
 import json
 import sys
@@ -12,6 +14,26 @@ from django.core.management.base import BaseCommand, CommandError
 from partnerdesk.lib.addresses import AddressError
 from partnerdesk.pipeline.selectors import EngagementNotFound
 from partnerdesk.pipeline.services import Actor, ServiceError
+
+
+def date_argument(text: str) -> dt.date:
+    """An argparse type: a date written YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def seconds_argument(text: str) -> float:
+    """An argparse type: a pause in seconds, more than 0 and at most an hour."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds between 0 and 3600")
+    return value
+
 
 # Errors whose message is already meant for the user.
 USER_ERRORS = (ServiceError, EngagementNotFound, AddressError, ValueError)

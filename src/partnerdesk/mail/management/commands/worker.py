@@ -7,19 +7,9 @@ import signal
 import threading
 from typing import Any
 
-from partnerdesk.lib.commands import PartnerdeskCommand
+from partnerdesk.lib.commands import PartnerdeskCommand, seconds_argument
 from partnerdesk.mail.backends import backend_check
 from partnerdesk.mail.worker import run_due_work, run_forever
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds between 0 and 3600")
-    return value
 
 
 class Command(PartnerdeskCommand):
@@ -29,7 +19,7 @@ class Command(PartnerdeskCommand):
         parser.add_argument("--once", action="store_true", help="run everything due now, then exit")
         parser.add_argument(
             "--interval",
-            type=_seconds,
+            type=seconds_argument,
             default=5.0,
             metavar="SECONDS",
             help="pause between passes when there is nothing to do (default 5)",

@@ -10,19 +10,12 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
 from partnerdesk.lib.addresses import parse_contact
-from partnerdesk.lib.commands import PartnerdeskCommand
+from partnerdesk.lib.commands import PartnerdeskCommand, date_argument
 from partnerdesk.pipeline import selectors, services
 from partnerdesk.pipeline.qualification import Answer, Criterion
 from partnerdesk.pipeline.stages import Stage
 
 ANSWERS = [answer.value for answer in Answer]
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 class Command(PartnerdeskCommand):
@@ -73,12 +66,12 @@ class Command(PartnerdeskCommand):
         verbal = actions.add_parser("verbal-yes", help="record the verbal yes (Qualified Lead -> Prospect)")
         verbal.add_argument("reference")
         verbal.add_argument("--by", required=True, metavar="NAME", help="who said yes")
-        verbal.add_argument("--on", type=_date, metavar="YYYY-MM-DD", help="when (default today)")
+        verbal.add_argument("--on", type=date_argument, metavar="YYYY-MM-DD", help="when (default today)")
 
         close = actions.add_parser("executed-close", help="record the executed close (Prospect -> Partner)")
         close.add_argument("reference")
         close.add_argument("--agreement", required=True, help="the signed agreement's reference")
-        close.add_argument("--on", type=_date, metavar="YYYY-MM-DD", help="when (default today)")
+        close.add_argument("--on", type=date_argument, metavar="YYYY-MM-DD", help="when (default today)")
 
         note = actions.add_parser("note", help="add a note to the timeline")
         note.add_argument("reference")

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from typing import Any
 
 from django.core.management.base import CommandError
 
-from partnerdesk.lib.commands import PartnerdeskCommand
+from partnerdesk.lib.commands import PartnerdeskCommand, date_argument
 from partnerdesk.pipeline import selectors, services
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 class Command(PartnerdeskCommand):
@@ -31,7 +23,7 @@ class Command(PartnerdeskCommand):
         add.add_argument("reference")
         add.add_argument("title")
         add.add_argument("--assignee", default="", help="who does it")
-        add.add_argument("--due", type=_date, metavar="YYYY-MM-DD")
+        add.add_argument("--due", type=date_argument, metavar="YYYY-MM-DD")
         for name, help_text in (("done", "mark a task done"), ("undo", "mark a task not done")):
             action = actions.add_parser(name, help=help_text)
             action.add_argument("task_id", type=int, metavar="ID")
