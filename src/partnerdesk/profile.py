@@ -103,6 +103,21 @@ class InboundSection(_Section):
         return value.strip().lower()
 
 
+class TechnicalSection(_Section):
+    # The technical questionnaire (relative to this profile's folder); empty: the shipped one.
+    questionnaire: str = ""
+    # Where the hand-off to engineering goes: an email address, and/or a GitHub repository
+    # ("owner/name") where an issue is opened (token from GITHUB_TOKEN or GITHUB_TOKEN_FILE).
+    engineering_email: str = ""
+    github_repository: Annotated[str, StringConstraints(pattern=r"^([\w.-]+/[\w.-]+)?$")] = ""
+    github_api_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] = "https://api.github.com"
+
+    @field_validator("engineering_email")
+    @classmethod
+    def _address_or_empty(cls, value: str) -> str:
+        return _check_email(value) if value.strip() else ""
+
+
 class AgreementsSection(_Section):
     # Addenda an agreement needs before "ready to sign".
     required_addenda: list[Literal["statement-of-work", "deliverable", "other"]] = ["statement-of-work"]
@@ -130,6 +145,7 @@ class Profile(_Section):
     playbooks: PlaybooksSection = PlaybooksSection()
     agreements: AgreementsSection = AgreementsSection()
     inbound: InboundSection = InboundSection()
+    technical: TechnicalSection = TechnicalSection()
 
     def is_team_address(self, address: str) -> bool:
         address = address.strip().lower()

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "partnerdesk.inbound",
     "partnerdesk.agreements",
     "partnerdesk.partnership",
+    "partnerdesk.technical",
     "partnerdesk.web",
 ]
 

@@ -1,0 +1,44 @@
+"""An engagement's technical needs record, and its hand-off to engineering."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from partnerdesk.pipeline.models import Engagement
+
+
+class TechnicalAnswer(models.Model):
+    class Status(models.TextChoices):
+        ANSWERED = "answered", "Answered"
+        TO_ASK = "to-ask", "To ask"
+        NOT_APPLICABLE = "not-applicable", "Not applicable"
+
+    class Source(models.TextChoices):
+        MEETING = "meeting", "Meeting"
+        EMAIL = "email", "Email"
+        FORM = "form", "Form"
+        CLI = "cli", "Command line"
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="technical_answers")
+    key = models.CharField(max_length=60)
+    value = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ANSWERED)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.CLI)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["engagement", "key"], name="technical_answer_unique")]
+        ordering = ["engagement", "key"]
+
+
+class Handoff(models.Model):
+    """The one hand-off of an engagement: where its request went, so a repeat sends nothing twice."""
+
+    engagement = models.OneToOneField(Engagement, on_delete=models.CASCADE, related_name="handoff")
+    document_path = models.TextField(blank=True)
+    outbox_message = models.ForeignKey(
+        "mail.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    issue_url = models.URLField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
