@@ -19,6 +19,7 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 DEFAULT_PROFILE_PATH = Path(__file__).parent / "defaults" / "partnerdesk.toml"
@@ -96,6 +97,9 @@ class InboundSection(_Section):
     max_message_bytes: int = Field(default=25 * 2**20, ge=1024)
     # More messages than this from one sender in an hour trigger nothing (a loop guard).
     max_messages_per_sender_per_hour: int = Field(default=30, ge=1)
+    # Acknowledge a message from an unknown sender (it opens a new Lead), at most once per sender
+    # a day; never automatic or bulk mail. Off: no reply at all.
+    auto_reply_unknown_senders: bool = False
 
     @field_validator("authserv_id")
     @classmethod
@@ -116,6 +120,22 @@ class TechnicalSection(_Section):
     @classmethod
     def _address_or_empty(cls, value: str) -> str:
         return _check_email(value) if value.strip() else ""
+
+
+class DocuSignSection(_Section):
+    # Send the executable agreement through DocuSign eSignature (an envelope to the signatories in
+    # signing order) instead of the email asking the fiscal sponsor to circulate it. The access
+    # token is read from DOCUSIGN_ACCESS_TOKEN (or DOCUSIGN_ACCESS_TOKEN_FILE).
+    enabled: bool = False
+    base_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] = "https://demo.docusign.net"
+    account_id: str = ""
+    timeout_seconds: float = Field(default=30, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _account_when_enabled(self) -> DocuSignSection:
+        if self.enabled and not self.account_id.strip():
+            raise ValueError("account_id is required when enabled = true")
+        return self
 
 
 class AgreementsSection(_Section):
@@ -146,6 +166,7 @@ class Profile(_Section):
     agreements: AgreementsSection = AgreementsSection()
     inbound: InboundSection = InboundSection()
     technical: TechnicalSection = TechnicalSection()
+    docusign: DocuSignSection = DocuSignSection()
 
     def is_team_address(self, address: str) -> bool:
         address = address.strip().lower()

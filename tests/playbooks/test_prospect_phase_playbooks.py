@@ -15,6 +15,7 @@ import pytest
 from partnerdesk.agreements.models import Agreement
 from partnerdesk.documents.base import get_store
 from partnerdesk.documents.models import Document, RunningNoteEntry, Share
+from partnerdesk.inbound.models import InboundMessage
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.pipeline.models import Engagement, Task, TimelineEntry
 from partnerdesk.profile import DEFAULT_PROFILE_PATH
@@ -265,3 +266,90 @@ def test_a_dry_run_of_send_draft_contract_shows_the_name_and_does_nothing(cli, p
     assert not Agreement.objects.exists() and not Document.objects.exists()
     assert not OutboxMessage.objects.exists()
     assert not (data_folder / "drive" / "Partnerships" / "Agreements").exists()
+
+
+def _reply(*, sender: str, to_message, message_id: str, filename: str, content: bytes) -> bytes:
+    """A reply to one of our messages (as the SMTP server got it), with a file attached."""
+    reply = email.message.EmailMessage()
+    reply["From"] = sender
+    reply["To"] = "partnerships@2i2c.org"
+    reply["Subject"] = f"Re: {to_message['Subject']}"
+    reply["Message-ID"] = f"<{message_id}>"
+    reply["In-Reply-To"] = to_message["Message-ID"]
+    reply["References"] = to_message["Message-ID"]
+    reply.set_content("Here it is.\n")
+    if filename.endswith(".pdf"):
+        reply.add_attachment(content, maintype="application", subtype="pdf", filename=filename)
+    else:
+        reply.add_attachment(
+            content,
+            maintype="application",
+            subtype="vnd.openxmlformats-officedocument.wordprocessingml.document",
+            filename=filename,
+        )
+    return reply.as_bytes()
+
+
+def test_the_prospect_path_with_the_partners_redline_and_the_signed_copy_arriving_through_mailgate(
+    cli, prospect, tmp_path, smtp_server, data_folder
+):
+    from tests.inbound.conftest import mailgate
+
+    _ok(cli("playbook", "run", "send-draft-contract", prospect))
+    _ok(cli("worker", "--once"))
+    # Lee answers the notification that the draft was shared with him.
+    share = next(
+        r.message for r in smtp_server.handler.delivered if r.message["To"] == "lee@harbor.example.edu"
+    )
+    smtp_server.handler.attempts.clear()
+
+    # Version 2 by `agreement attach`, version 3 a partner's .docx in a reply through mailgate.
+    agreement = Agreement.objects.get()
+    first = get_store().read_bytes(agreement.versions.get(number=1).store_id)
+    redline = tmp_path / "Harbor redline.docx"
+    redline.write_bytes(edited(first, {"twelve (12) months": "twenty-four (24) months"}))
+    _ok(cli("agreement", "attach", prospect, str(redline)))
+    answer = _reply(
+        sender=LEE,
+        to_message=share,
+        message_id="redline-2@harbor.example.edu",
+        filename="Harbor final.docx",
+        content=edited(redline.read_bytes(), {}, append="Governing law: California."),
+    )
+    piped = mailgate(answer, home=data_folder)
+    assert (piped.returncode, piped.stderr) == (0, b"")
+    _ok(cli("worker", "--once"))
+    shown = _ok(cli("agreement", "show", prospect)).out
+    assert "v3: Harbor final.docx by mail:lee@harbor.example.edu" in shown
+    assert "+ paragraph" in shown and "Governing law: California." in shown
+    assert "status: negotiating" in shown
+
+    _ok(cli("agreement", "set", prospect, "--value", "12000", "--currency", "USD"))
+    _ok(cli("agreement", "set", prospect, "--term-start", "2027-01-01", "--term-end", "2028-12-31"))
+    _ok(cli("agreement", "signatory", "add", prospect, LEE, "--role", "CIO"))
+    _ok(cli("agreement", "addendum", "add", prospect, "--kind", "statement-of-work", "--title", "A hub"))
+    _ok(cli("agreement", "ready", prospect))
+    _ok(cli("playbook", "run", "docusign-agreement", prospect))
+    _ok(cli("worker", "--once"))
+    [circulation] = [r.message for r in smtp_server.handler.delivered]
+    assert circulation["To"] == "fsp@codeforscience.org"
+    [attachment] = list(circulation.iter_attachments())
+    texts = [p.text for p in docx.Document(io.BytesIO(attachment.get_content())).paragraphs]
+    assert "Governing law: California." in texts  # the partner's emailed version went out
+
+    signed = _reply(
+        sender="CS&S <fsp@codeforscience.org>",
+        to_message=circulation,
+        message_id="completed-1@codeforscience.org",
+        filename="Harbor - signed.pdf",
+        content=b"%PDF-1.4 all signatures in",
+    )
+    assert mailgate(signed, home=data_folder).returncode == 0
+    _ok(cli("worker", "--once"))
+    engagement = Engagement.objects.get()
+    assert engagement.stage == "partner"
+    assert engagement.executed_agreement == _draft_title()
+    shown = _ok(cli("agreement", "show", prospect)).out
+    assert "status: executed" in shown and "v4 (signed): Harbor - signed.pdf" in shown
+    routes = list(InboundMessage.objects.order_by("id").values_list("route", flat=True))
+    assert routes == ["agreement_version", "agreement_executed"]

@@ -150,12 +150,25 @@ class SignatureEvent(models.Model):
 
 
 class SignatureEnvelope(models.Model):
-    """An envelope sent through an e-signature provider for an agreement's version."""
+    """An envelope sent through an e-signature provider for an agreement's version.
+
+    The row is written (status "sending", no envelope id) before the provider is called, and the
+    outcome recorded after: the provider's id and status, or "failed" with the error.
+    """
+
+    SENDING = "sending"
+    FAILED = "failed"
 
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="envelopes")
+    version = models.ForeignKey(
+        AgreementVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     provider = models.CharField(max_length=20)
-    envelope_id = models.CharField(max_length=100)
+    # None until the provider answers.
+    envelope_id = models.CharField(max_length=100, null=True, blank=True)
+    # sending, failed, or the provider's: sent, delivered, completed, declined, voided...
     status = models.CharField(max_length=20)
+    error = models.TextField(blank=True)
     created_at = models.DateTimeField()
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
 
@@ -164,3 +177,17 @@ class SignatureEnvelope(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["provider", "envelope_id"], name="signature_envelope_unique"),
         ]
+
+
+class OpenPoint(models.Model):
+    """A point still open in the negotiation: a task on the engagement, tied to the agreement."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="open_points")
+    task = models.OneToOneField("pipeline.Task", on_delete=models.CASCADE, related_name="agreement_point")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["agreement", "id"]
+
+    def __str__(self) -> str:
+        return self.task.title

@@ -91,5 +91,14 @@ def agreement_as_dict(agreement: Agreement) -> dict[str, Any]:
             }
             for v in agreement.versions.all()
         ],
+        "open_points": [
+            {
+                "id": p.pk,
+                "text": p.task.title.removeprefix("Open point: "),
+                "done": p.task.done_at is not None,
+                "task": p.task_id,
+            }
+            for p in agreement.open_points.select_related("task")
+        ],
         "missing_for_signature": agreement_missing(agreement) if agreement.is_open else [],
     }

@@ -219,3 +219,33 @@ def _parse_into(raw: bytes, parsed: ParsedMessage) -> None:
         if lowered in ROUTING_HEADERS and lowered not in parsed.headers:
             parsed.headers[lowered] = [decode_header_value(v) for v in message.get_all(name) or []]
     _walk_body(message, parsed)
+
+
+@dataclass(frozen=True)
+class AttachmentFile:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+def attachment_files(raw: bytes, *, suffixes: tuple[str, ...], max_bytes: int) -> list[AttachmentFile]:
+    """The attachments whose names end in one of `suffixes` (lower case, e.g. ".docx"), with
+    their bytes; larger ones than `max_bytes` are left out. Never raises."""
+    files: list[AttachmentFile] = []
+    try:
+        message = email.message_from_bytes(raw, policy=email.policy.compat32)
+        for part in message.walk():
+            if part.is_multipart() or part.get_content_type() == "message/rfc822":
+                continue
+            try:
+                filename = decode_header_value(part.get_filename() or "")
+            except Exception:  # noqa: BLE001 - a broken RFC 2231 parameter
+                continue
+            if not filename.lower().endswith(suffixes):
+                continue
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes) and 0 < len(payload) <= max_bytes:
+                files.append(AttachmentFile(filename, part.get_content_type(), payload))
+    except Exception:  # noqa: BLE001 - what the email package trips on: no attachments
+        return files
+    return files

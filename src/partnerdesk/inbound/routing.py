@@ -5,11 +5,15 @@
 2. Automatic and bulk mail (RFC 3834 and friends) never triggers anything; it is put on its
    engagement's timeline when it threads onto one (a bounce is worth seeing there).
 3. A sender over the hourly cap triggers nothing (a loop that slipped through the rules above).
-4. A team member's message (authenticated, if the profile asks for it): a Calendly booking it
+4. The fiscal sponsor's reply in an engagement's thread with the signed agreement attached is
+   the executed close (see `agreement_mail.py`).
+5. A team member's message (authenticated, if the profile asks for it): a Calendly booking it
    forwards, or an SOP it names, is carried out and answered; otherwise it goes on its thread.
-5. A Calendly notification straight from Calendly is a booking.
-6. Anyone else's message goes on its engagement's timeline (by thread, then by the sender's
-   open engagement); an unknown sender's opens a new Lead for triage. No reply is sent.
+6. A Calendly notification straight from Calendly is a booking.
+7. Anyone else's message goes on its engagement's timeline (by thread, then by the sender's
+   open engagement); a partner's reply in the thread with a .docx adds a version to the
+   agreement being negotiated. An unknown sender's message opens a new Lead for triage, and is
+   acknowledged only when the profile turns that on (see `auto_reply.py`).
 """
 
 from __future__ import annotations
@@ -21,10 +25,13 @@ from dataclasses import dataclass
 import nh3
 
 from partnerdesk.inbound import commands
+from partnerdesk.inbound.agreement_mail import agreement_mail_apply
+from partnerdesk.inbound.auto_reply import auto_reply_queue
 from partnerdesk.inbound.bookings import booking_answer, booking_apply
 from partnerdesk.inbound.models import InboundMessage
 from partnerdesk.inbound.parsing import ParsedMessage
 from partnerdesk.inbound.reading import authenticated_sender, automatic_reason, organization_from_domain
+from partnerdesk.inbound.store import message_raw
 from partnerdesk.integrations.calendly.notification import booking_from_message
 from partnerdesk.lib import clock
 from partnerdesk.mail.models import OutboxMessage
@@ -146,7 +153,24 @@ def _new_lead(message: InboundMessage, parsed: ParsedMessage) -> Handled:
         note=f"Opened from an email to the shared mailbox: {parsed.subject or '(no subject)'}",
     )
     email_record(engagement=engagement, message=message, parsed=parsed)
-    return Handled(Status.PROCESSED, "new_lead", f"opened {engagement.reference} for triage", engagement)
+    outcome = f"opened {engagement.reference} for triage"
+    if auto_reply_queue(message=message, parsed=parsed, engagement=engagement):
+        outcome += "; acknowledged"
+    return Handled(Status.PROCESSED, "new_lead", outcome, engagement)
+
+
+def _agreement_reply(
+    message: InboundMessage, parsed: ParsedMessage, engagement: Engagement, *, signed_only: bool
+) -> Handled | None:
+    """An agreement file in the thread: a new version, or the signed copy. The agreement is
+    changed first and the email recorded after, so a retry after a failure records it once."""
+    applied = agreement_mail_apply(
+        parsed=parsed, raw=message_raw(message), engagement=engagement, signed_only=signed_only
+    )
+    if applied is None:
+        return None
+    email_record(engagement=engagement, message=message, parsed=parsed, note=applied.outcome)
+    return Handled(Status.PROCESSED, applied.route, applied.outcome, engagement)
 
 
 def message_route(message: InboundMessage, parsed: ParsedMessage) -> Handled:
@@ -165,6 +189,8 @@ def message_route(message: InboundMessage, parsed: ParsedMessage) -> Handled:
         )
 
     conf = get_profile().inbound
+    if thread is not None and (handled := _agreement_reply(message, parsed, thread, signed_only=True)):
+        return handled  # the fiscal sponsor's signed copy, whoever else the sender may be
     team = profile.is_team_address(parsed.from_addr) and (
         not conf.require_authenticated_commands or authenticated_sender(parsed, authserv_id=conf.authserv_id)
     )
@@ -191,7 +217,9 @@ def message_route(message: InboundMessage, parsed: ParsedMessage) -> Handled:
             result = booking_apply(booking=booking, source="email", actor=Actor(label="calendly"))
             return Handled(Status.PROCESSED, "booking", result.text, result.engagement)
     if thread is not None:
-        return _on_timeline(message, parsed, thread, "reply")
+        return _agreement_reply(message, parsed, thread, signed_only=False) or _on_timeline(
+            message, parsed, thread, "reply"
+        )
     known = open_engagement_of(parsed.from_addr)
     if known is not None:
         return _on_timeline(message, parsed, known, "contact")

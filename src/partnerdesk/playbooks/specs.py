@@ -123,6 +123,17 @@ class SendEmailStep(_Step):
     _more_templates = field_validator("from_", "cc", "bcc", "subject", "body", "to")(_check_template)
 
 
+class CirculateForSignatureStep(SendEmailStep):
+    """The signature request: this email (to the fiscal sponsor), or, when the profile turns
+    DocuSign on, a DocuSign envelope to the agreement's signatories instead."""
+
+    kind: Literal["circulate_for_signature"]  # type: ignore[assignment]
+    attach_agreement: bool = True
+    docusign_subject: Text = "Please sign: {agreement}"
+
+    _docusign_templates = field_validator("docusign_subject")(_check_template)
+
+
 class CheckStep(_Step):
     kind: Literal["check"]
     message: Name
@@ -200,6 +211,7 @@ class SetAgreementStatusStep(_Step):
 
 StepSpec = Annotated[
     SendEmailStep
+    | CirculateForSignatureStep
     | CheckStep
     | EnsureFolderStep
     | CopyTemplateStep

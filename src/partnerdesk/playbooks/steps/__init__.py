@@ -37,6 +37,9 @@ def step_kinds() -> dict[str, StepKind]:
         "create_agreement": StepKind(
             agreements.preview_create_agreement, agreements.execute_create_agreement
         ),
+        "circulate_for_signature": StepKind(
+            agreements.preview_circulate_for_signature, agreements.execute_circulate_for_signature
+        ),
         "set_agreement_status": StepKind(
             agreements.preview_set_agreement_status, agreements.execute_set_agreement_status
         ),

@@ -1,4 +1,4 @@
-"""`partnerdesk agreement show|attach|set|signatory|addendum|ready|executed|withdraw`."""
+"""`partnerdesk agreement show|attach|set|signatory|addendum|point|ready|executed|withdraw`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from partnerdesk.agreements import services, status
+from partnerdesk.agreements import points, services, status
 from partnerdesk.agreements.closing import agreement_executed
 from partnerdesk.agreements.models import Agreement
 from partnerdesk.agreements.selectors import agreement_as_dict, agreement_for
@@ -63,6 +63,15 @@ class Command(PartnerdeskCommand):
         remove = addendum_actions.add_parser("remove")
         remove.add_argument("reference")
         remove.add_argument("id", type=int)
+        point = actions.add_parser("point", help="open points of the negotiation (each a task)")
+        point_actions = point.add_subparsers(dest="point_action", required=True)
+        add = point_actions.add_parser("add", help="a point still to settle")
+        add.add_argument("reference")
+        add.add_argument("text")
+        for name, what in (("done", "settled"), ("reopen", "open again")):
+            settle = point_actions.add_parser(name, help=f"mark an open point {what}")
+            settle.add_argument("reference")
+            settle.add_argument("id", type=int)
         ready = actions.add_parser("ready", help="mark it ready to sign, or name what is missing")
         ready.add_argument("reference")
         executed = actions.add_parser("executed", help="the fully signed agreement came back")
@@ -108,6 +117,10 @@ class Command(PartnerdeskCommand):
             due = f", due {a['due_on']}" if a["due_on"] else ""
             kind = f"[{a['kind']}] " if a["kind"] else ""
             self.stdout.write(f"    {a['id']}. {kind}{a['title']}{due}")
+        self.stdout.write("  open points:")
+        for p in data["open_points"] or [{"id": "-", "text": "(none)", "done": None}]:
+            mark = {True: "[x] ", False: "[ ] ", None: ""}[p["done"]]
+            self.stdout.write(f"    {p['id']}. {mark}{p['text']}")
         self.stdout.write("  versions:")
         for v in data["versions"]:
             signed = " (signed)" if v["signed"] else ""
@@ -188,6 +201,20 @@ class Command(PartnerdeskCommand):
                 agreement=agreement, addendum_id=options["id"], actor=self.cli_actor()
             )
             self.stdout.write(f"removed addendum {options['id']}")
+
+    def handle_point(self, engagement: Engagement, *, point_action: str, **options: Any) -> None:
+        agreement = self._agreement(engagement)
+        if point_action == "add":
+            point = points.agreement_point_add(
+                agreement=agreement, text=options["text"], actor=self.cli_actor()
+            )
+            self.stdout.write(f"open point {point.pk}: {points.point_text(point)} (task {point.task_id})")
+            return
+        point = points.agreement_point_set_done(
+            agreement=agreement, point_id=options["id"], done=point_action == "done", actor=self.cli_actor()
+        )
+        state = "settled" if point_action == "done" else "open again"
+        self.stdout.write(f"open point {point.pk} {state}: {points.point_text(point)}")
 
     def handle_ready(self, engagement: Engagement, **_: Any) -> None:
         agreement = status.agreement_mark_ready(agreement=self._agreement(engagement), actor=self.cli_actor())
