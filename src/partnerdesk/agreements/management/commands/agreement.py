@@ -13,16 +13,9 @@ from partnerdesk.agreements import points, services, status
 from partnerdesk.agreements.closing import agreement_executed
 from partnerdesk.agreements.models import Agreement
 from partnerdesk.agreements.selectors import agreement_as_dict, agreement_for
-from partnerdesk.lib.commands import PartnerdeskCommand
+from partnerdesk.lib.commands import PartnerdeskCommand, date_argument
 from partnerdesk.pipeline import selectors
 from partnerdesk.pipeline.models import Engagement
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 class Command(PartnerdeskCommand):
@@ -40,8 +33,8 @@ class Command(PartnerdeskCommand):
         terms.add_argument("reference")
         terms.add_argument("--value")
         terms.add_argument("--currency")
-        terms.add_argument("--term-start", type=_date)
-        terms.add_argument("--term-end", type=_date)
+        terms.add_argument("--term-start", type=date_argument)
+        terms.add_argument("--term-end", type=date_argument)
         signatory = actions.add_parser("signatory", help="add or remove a signatory")
         signatory_actions = signatory.add_subparsers(dest="signatory_action", required=True)
         add = signatory_actions.add_parser("add")
@@ -59,7 +52,7 @@ class Command(PartnerdeskCommand):
         add.add_argument("--kind", required=True, help="statement-of-work, deliverable or other")
         add.add_argument("--title", required=True)
         add.add_argument("--description", default="")
-        add.add_argument("--due", type=_date, help="YYYY-MM-DD (required for a deliverable)")
+        add.add_argument("--due", type=date_argument, help="YYYY-MM-DD (required for a deliverable)")
         remove = addendum_actions.add_parser("remove")
         remove.add_argument("reference")
         remove.add_argument("id", type=int)
@@ -77,7 +70,9 @@ class Command(PartnerdeskCommand):
         executed = actions.add_parser("executed", help="the fully signed agreement came back")
         executed.add_argument("reference")
         executed.add_argument("--signed", type=Path, metavar="FILE", help="the signed copy (.pdf or .docx)")
-        executed.add_argument("--on", type=_date, help="the date of the last signature (default today)")
+        executed.add_argument(
+            "--on", type=date_argument, help="the date of the last signature (default today)"
+        )
         withdraw = actions.add_parser("withdraw", help="abandon the agreement in the works")
         withdraw.add_argument("reference")
         withdraw.add_argument("--reason", required=True)

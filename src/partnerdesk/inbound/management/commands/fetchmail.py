@@ -11,18 +11,8 @@ from django.core.management.base import CommandError
 from django.db import close_old_connections
 
 from partnerdesk.inbound.imap import ImapError, fetch_once, imap_config
-from partnerdesk.lib.commands import PartnerdeskCommand
+from partnerdesk.lib.commands import PartnerdeskCommand, seconds_argument
 from partnerdesk.lib.env import env_secret
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds between 0 and 3600")
-    return value
 
 
 class Command(PartnerdeskCommand):
@@ -30,7 +20,7 @@ class Command(PartnerdeskCommand):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--watch", action="store_true", help="keep polling until stopped")
-        parser.add_argument("--interval", type=_seconds, default=60.0, metavar="SECONDS",
+        parser.add_argument("--interval", type=seconds_argument, default=60.0, metavar="SECONDS",
                             help="pause between polls with --watch (default 60)")  # fmt: skip
 
     def handle(self, *args: Any, watch: bool, interval: float, **options: Any) -> None:
