@@ -55,6 +55,8 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/mail_bench.py
 	$(BIN)/python bench/playbook_bench.py
 	$(BIN)/python bench/inbound_bench.py
+	$(BIN)/python bench/partnership_bench.py
+	$(BIN)/python bench/web_bench.py
 
 clean:
 	rm -rf $(VENV) test-output

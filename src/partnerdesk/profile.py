@@ -82,10 +82,29 @@ class SchedulingSection(_Section):
     link: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
 
 
+class GoogleDriveSection(_Section):
+    shared_drive_id: str = ""
+    # The folder path inside the shared drive that holds Partnerships/...; empty: the top level.
+    root_folder: str = ""
+    # The service account's JSON key; empty: $GOOGLE_SERVICE_ACCOUNT_KEY_FILE.
+    key_file: str = ""
+    # The user the service account acts as, through domain-wide delegation.
+    subject: str = ""
+    # Only for tests and proxies: another address for Google's APIs.
+    api_endpoint: str = ""
+
+
 class DocumentsSection(_Section):
-    store: Literal["local"] = "local"
+    store: Literal["local", "google-drive"] = "local"
     agreements_folder: NonEmpty = "Partnerships/Agreements"
     templates_folder: NonEmpty = "Partnerships/Templates"
+    google_drive: GoogleDriveSection = GoogleDriveSection()
+
+    @model_validator(mode="after")
+    def _drive_needs_its_id(self) -> DocumentsSection:
+        if self.store == "google-drive" and not self.google_drive.shared_drive_id.strip():
+            raise ValueError('store = "google-drive" needs google_drive.shared_drive_id')
+        return self
 
 
 class InboundSection(_Section):
@@ -138,6 +157,44 @@ class DocuSignSection(_Section):
         return self
 
 
+class PartnershipSection(_Section):
+    # Reminders to the engagement's owner before the agreement's term ends; the first opens the
+    # renewal engagement (at Prospect).
+    renewal_reminder_days: list[Annotated[int, Field(ge=1, le=3650)]] = [120, 90, 60, 30]
+    # Satisfaction check-ins every N months from the term's start (0: none); links work this long.
+    check_in_every_months: int = Field(default=3, ge=0, le=24)
+    check_in_link_days: int = Field(default=30, ge=1, le=365)
+    # A rating at or below this makes a follow-up task for the owner.
+    check_in_low_score: int = Field(default=2, ge=1, le=5)
+    invoice_schedule: Literal["annual", "quarterly", "milestones"] = "annual"
+    payment_terms_days: int = Field(default=30, ge=0, le=365)
+    # Days after the due date when an unpaid invoice is reminded.
+    overdue_reminder_days: list[Annotated[int, Field(ge=0, le=3650)]] = [1, 15, 30]
+    # The forecast's weight of each open stage (0 to 1).
+    stage_probabilities: dict[
+        Literal["lead", "qualified-lead", "prospect", "partner"], Annotated[float, Field(ge=0, le=1)]
+    ] = Field(default_factory=lambda: {"lead": 0.1, "qualified-lead": 0.25, "prospect": 0.6, "partner": 1.0})
+
+
+def _stage_name(value: str) -> str:
+    from partnerdesk.pipeline.stages import Stage
+
+    return Stage.parse(value).value
+
+
+class FreshdeskSection(_Section):
+    # Freshdesk ticket status (2 open, 3 pending, 4 resolved, 5 closed...) -> stage; merged over
+    # the defaults (2, 3, 4 -> lead; 5 -> closed).
+    status_stages: dict[str, str] = Field(default_factory=dict)
+    # A ticket tag -> stage; a tag naming a stage wins over the status.
+    tag_stages: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("status_stages", "tag_stages")
+    @classmethod
+    def _stages(cls, mapping: dict[str, str]) -> dict[str, str]:
+        return {key: _stage_name(value) for key, value in mapping.items()}
+
+
 class AgreementsSection(_Section):
     # Addenda an agreement needs before "ready to sign".
     required_addenda: list[Literal["statement-of-work", "deliverable", "other"]] = ["statement-of-work"]
@@ -167,6 +224,8 @@ class Profile(_Section):
     inbound: InboundSection = InboundSection()
     technical: TechnicalSection = TechnicalSection()
     docusign: DocuSignSection = DocuSignSection()
+    partnership: PartnershipSection = PartnershipSection()
+    freshdesk: FreshdeskSection = FreshdeskSection()
 
     def is_team_address(self, address: str) -> bool:
         address = address.strip().lower()

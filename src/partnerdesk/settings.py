@@ -9,7 +9,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from partnerdesk.lib.env import EnvError, env_bool, env_list, env_secret, env_str
+from partnerdesk.lib.env import EnvError, env_bool, env_int, env_list, env_secret, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -157,9 +157,20 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("PARTNERDESK_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+try:
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SECURE = env_bool("PARTNERDESK_SECURE_COOKIES", False)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # Production behind TLS (see README, "Production settings").
+    SECURE_HSTS_SECONDS = env_int("PARTNERDESK_HSTS_SECONDS", 0)
+    # Only when every subdomain is served over HTTPS too.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("PARTNERDESK_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("PARTNERDESK_HSTS_PRELOAD", False)
+    SECURE_SSL_REDIRECT = env_bool("PARTNERDESK_SSL_REDIRECT", False)
+    if env_bool("PARTNERDESK_BEHIND_PROXY", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+except EnvError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 
 LOGGING = {
     "version": 1,

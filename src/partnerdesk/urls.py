@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from partnerdesk.web.views import auth, board, engagement, inbox, outbox, playbooks
+from partnerdesk.web.views import auth, board, dashboard, engagement, inbox, outbox, partner, playbooks
 
 # Every page needs sign-in except the sign-in pages and the webhooks under hooks/.
 urlpatterns = [
@@ -42,6 +42,18 @@ urlpatterns = [
         playbooks.playbook_run_view,
         name="playbook-run",
     ),
+    path(
+        "engagements/<str:reference>/partner-links/<int:link_id>/revoke/",
+        engagement.partner_link_revoke_view,
+        name="partner-link-revoke",
+    ),
+    path(
+        "engagements/<str:reference>/contacts/<int:contact_id>/partner-link/",
+        engagement.partner_link_send_view,
+        name="partner-link-send",
+    ),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("invitations/", auth.invitation_create, name="invitation-create"),
     path("playbooks/", playbooks.playbook_list, name="playbooks"),
     path("inbox/", inbox.inbox_list, name="inbox"),
     path("outbox/", outbox.outbox_list, name="outbox"),
@@ -49,8 +61,19 @@ urlpatterns = [
     path("login/", auth.SignInView.as_view(), name="login"),
     path("login/token/<str:token>/", auth.login_with_token, name="login-token"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("welcome/<uidb64>/<token>/", auth.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("admin/", admin.site.urls),
     path("hooks/", include("partnerdesk.inbound.urls")),
     # Partner-facing pages: reached by signed, expiring links, without sign-in.
     path("p/checkin/", include("partnerdesk.partnership.urls")),
+    # The documents shared with one contact (web/partner_links.py): every view checks the token.
+    path("p/docs/<str:token>/", partner.partner_open, name="partner-open"),
+    path("p/docs/<str:token>/shared/", partner.partner_documents, name="partner-documents"),
+    path(
+        "p/docs/<str:token>/notes/<int:document_id>/",
+        partner.partner_notes_append,
+        name="partner-notes-append",
+    ),
+    path("p/docs/<str:token>/files/<int:document_id>/", partner.partner_download, name="partner-download"),
+    path("p/docs/<str:token>/files/<int:document_id>/upload/", partner.partner_upload, name="partner-upload"),
 ]

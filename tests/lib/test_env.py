@@ -31,3 +31,12 @@ def test_booleans_are_strict():
 def test_lists_are_comma_separated():
     assert env_list("HOSTS", ["a"], environ={"HOSTS": "x.org, y.org,"}) == ["x.org", "y.org"]
     assert env_list("HOSTS", ["a"], environ={}) == ["a"]
+
+
+def test_whole_numbers_are_strict():
+    from partnerdesk.lib.env import env_int
+
+    assert env_int("HSTS", 0, environ={"HSTS": "31536000"}) == 31536000
+    assert env_int("HSTS", 7, environ={}) == 7
+    with pytest.raises(EnvError, match="HSTS='a year' is not a whole number"):
+        env_int("HSTS", 0, environ={"HSTS": "a year"})

@@ -139,6 +139,28 @@ def test_documents_with_their_shares_and_playbook_runs_with_each_step_show(alice
     assert "Ready" in timeline and "lee@harbor.example.edu" in timeline
 
 
+def test_a_document_kept_on_google_drive_links_to_it(alice_client, alice, harbor):
+    from partnerdesk.documents.models import Document
+    from partnerdesk.lib import clock
+
+    Document.objects.create(
+        engagement=harbor,
+        kind="running_notes",
+        title="Running notes -- Harbor University + 2i2c",
+        store="google-drive",
+        store_id="1AbC",
+        folder_path="Partnerships/Agreements/Harbor University",
+        url="https://docs.google.com/document/d/1AbC/edit",
+        created_at=clock.now(),
+    )
+    page = alice_client.get(_url(harbor)).content.decode()
+    documents = page.split('id="documents"')[1].split("</section>")[0]
+    assert (
+        '<a href="https://docs.google.com/document/d/1AbC/edit" rel="noopener">Open in Google Drive</a>'
+        in documents
+    )
+
+
 def test_an_unknown_engagement_is_404(alice_client):
     assert alice_client.get(reverse("engagement", args=["PD-999"])).status_code == 404
     assert alice_client.get(reverse("engagement", args=["not-a-ref"])).status_code == 404
@@ -160,11 +182,12 @@ def test_the_page_costs_the_same_queries_however_long_the_story(
 
     playbook_run(spec=get_library().get("create-running-notes"), actor=actor, engagement=harbor)
     grow(2)
-    # session, user, engagement, contacts, assessments, tasks, documents, shares, outbox, timeline, runs
-    with django_assert_num_queries(11):
+    # session, user, engagement, contacts, assessments, tasks, documents, shares, outbox, timeline, runs,
+    # partner links
+    with django_assert_num_queries(12):
         assert alice_client.get(_url(harbor)).status_code == 200
     grow(50)
     playbook_run(spec=get_library().get("meet-with-lead"), actor=actor, engagement=harbor)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         page = alice_client.get(_url(harbor)).content.decode()
     assert "note 49" in page and "task 49" in page

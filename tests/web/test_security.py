@@ -32,8 +32,21 @@ PAGES = {
     "inbox": [],
     "outbox": [],
     "outbox-retry": [1],
+    "partner-link-revoke": ["PD-1", 1],
+    "partner-link-send": ["PD-1", 1],
+    "dashboard": [],
+    "invitation-create": [],
 }
-PUBLIC = {"login", "login-token", "logout"}
+PUBLIC = {"login", "login-token", "logout", "invitation-accept"}
+# Partner pages (p/docs/): no sign-in, each checks its token; tests/web/test_partner_access.py
+# tries every one of them with a made-up, revoked, expired and another partner's link.
+PARTNER = {
+    "partner-open",
+    "partner-documents",
+    "partner-notes-append",
+    "partner-download",
+    "partner-upload",
+}
 
 
 def _named_patterns() -> set[str]:
@@ -54,7 +67,16 @@ def _path(link: str) -> str:
 
 
 def test_every_page_is_listed_here_so_none_escapes_the_sign_in_check():
-    assert _named_patterns() - PUBLIC == set(PAGES)
+    assert _named_patterns() - PUBLIC - PARTNER == set(PAGES)
+
+
+def test_every_partner_page_lives_under_p_docs_and_a_made_up_token_finds_nothing(client):
+    with_document = {"partner-notes-append", "partner-download", "partner-upload"}
+    for name in PARTNER:
+        url = reverse(name, args=["made-up-token", 1] if name in with_document else ["made-up-token"])
+        assert url.startswith("/p/docs/made-up-token/"), url
+        assert client.get(url).status_code in {404, 405}
+        assert client.post(url).status_code in {404, 405}
 
 
 @pytest.mark.parametrize("name", sorted(PAGES))
@@ -76,6 +98,7 @@ def test_every_page_redirects_a_visitor_who_is_not_signed_in(client, harbor, nam
         ("engagement-contact-add", {"email": "x@example.org"}),
         ("engagement-task-add", {"title": "Call"}),
         ("playbook-run", {}),
+        ("partner-link-send", {}),
     ],
 )
 def test_a_form_posted_without_the_csrf_token_is_rejected(alice, harbor, name, data):
@@ -141,7 +164,8 @@ def test_a_successful_sign_in_clears_the_failures(client, alice):
 
 
 def test_the_pages_use_no_inline_script_or_style_so_a_strict_csp_holds(alice_client, harbor):
-    for url in (reverse("home"), reverse("engagement", args=[harbor.reference]), reverse("playbooks")):
+    pages = ("home", "playbooks", "dashboard")
+    for url in (reverse("engagement", args=[harbor.reference]), *map(reverse, pages)):
         page = alice_client.get(url).content.decode()
         assert "<script>" not in page and "<style" not in page and " style=" not in page, url
         assert " onclick=" not in page and "javascript:" not in page, url

@@ -6,6 +6,7 @@ from partnerdesk.agreements.models import (
     Addendum,
     Agreement,
     AgreementVersion,
+    OpenPoint,
     Signatory,
     SignatureEnvelope,
     SignatureEvent,
@@ -29,6 +30,17 @@ class AddendumInline(admin.TabularInline):
     extra = 0
 
 
+class OpenPointInline(admin.TabularInline):
+    model = OpenPoint
+    extra = 0
+    # A point is a task: it is settled on the engagement (or `agreement point done`), not here.
+    readonly_fields = ["task", "created_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
 @admin.register(Agreement)
 class AgreementAdmin(admin.ModelAdmin):
     list_display = ["title", "engagement", "status", "value", "currency", "term_start", "term_end"]
@@ -36,7 +48,7 @@ class AgreementAdmin(admin.ModelAdmin):
     search_fields = ["title", "engagement__organization__name"]
     # The status changes only through the services, which write the timeline.
     readonly_fields = ["status", "executed_on", "created_at", "updated_at", "idempotency_key"]
-    inlines = [VersionInline, SignatoryInline, AddendumInline]
+    inlines = [VersionInline, SignatoryInline, AddendumInline, OpenPointInline]
 
 
 @admin.register(SignatureEnvelope)

@@ -68,13 +68,24 @@ class DocumentStore(Protocol):
         ...
 
 
+class SharingStore(DocumentStore, Protocol):
+    """A store that shares documents itself (Google Drive); `document_share` uses it when it can."""
+
+    def share(self, document: StoredItem, email: str, role: str, notify: bool, message: str = "") -> bool:
+        """Give `email` the role ("editor" or "viewer") unless they have it, the store's own
+        notification carrying `message` when `notify`; find-or-create like the rest. Returns
+        whether it added anyone."""
+        ...
+
+
 def split_path(path: str) -> list[str]:
     """`"Partnerships/Agreements/Harbor"` -> its exact names; empty segments are dropped."""
     return [segment for segment in path.split("/") if segment]
 
 
 def get_store() -> DocumentStore:
-    """The store the profile names (`[documents] store`), rooted in the data folder."""
+    """The store the profile names (`[documents] store`): "local", rooted in the data folder, or
+    "google-drive", configured by `[documents.google_drive]`."""
     from django.conf import settings
 
     from partnerdesk.documents.local import LocalStore
@@ -85,4 +96,8 @@ def get_store() -> DocumentStore:
         return LocalStore(
             root=settings.PARTNERDESK_HOME / "drive", templates_folder=documents.templates_folder
         )
+    if documents.store == "google-drive":
+        from partnerdesk.documents.gdrive import DriveConfig, GoogleDriveStore, load_credentials
+
+        return GoogleDriveStore(DriveConfig.from_profile(documents), credentials_factory=load_credentials)
     raise DocumentStoreError(f"unknown document store {documents.store!r}", permanent=True)

@@ -137,6 +137,13 @@ def _share_notification(
     team = profile.mailbox.display_name
     rights = "edit" if share.role == Share.Role.EDITOR else "view"
     where = f"Link: {document.url}" if document.url else f"Location: {document.path}"
+    if not document.url:
+        # The local store has no web address: the contact opens what is shared with them on our
+        # site, through a link of their own (it expires, and can be revoked on the engagement page).
+        from partnerdesk.web.partner_links import LINK_LIFETIME, partner_link_create
+
+        link = partner_link_create(contact=contact, actor=actor)
+        where += f"\nOpen it here (this link works for {LINK_LIFETIME.days} days): {link}"
     paragraphs = [
         f"Hello {contact.name}," if contact.name else "Hello,",
         f'{team} shared the document "{document.title}" with you; you can {rights} it.',
@@ -168,10 +175,23 @@ def document_share(
     """Share with the contacts who do not have the document yet; returns only the new shares.
 
     Each one newly shared gets one email from the shared mailbox (unless `notify` is false);
-    sharing again with someone who has it changes nothing and sends nothing.
+    sharing again with someone who has it changes nothing and sends nothing. A store that shares
+    by itself (Google Drive) gives them access first, outside the transaction, and sends the
+    notification itself (with `message`), so the mailbox sends none.
     """
     if role not in Share.Role.values:
         raise ServiceError(f"unknown role {role!r} (use {' or '.join(Share.Role.values)})")
+    store = get_store()
+    store_share = getattr(store, "share", None)
+    if callable(store_share) and document.store == store.name:
+        have = set(Share.objects.filter(document=document).values_list("contact_id", flat=True))
+        for contact in dict.fromkeys(contacts):
+            if contact.pk not in have:
+                store_share(stored_item(document), contact.email, role, notify, message)
+        notified_by = "store" if notify else ""
+        notify = False
+    else:
+        notified_by = "mailbox" if notify else ""
     with transaction.atomic():
         shares = []
         for contact in dict.fromkeys(contacts):
@@ -198,7 +218,8 @@ def document_share(
                 "document": document.pk,
                 "role": role,
                 "contacts": [share.contact.email for share in shares],
-                "notified": notify,
+                "notified": bool(notified_by),
+                "notified_by": notified_by,
             },
         )
     return shares

@@ -50,6 +50,19 @@ def env_bool(name: str, default: bool, *, environ: Mapping[str, str] | None = No
     raise EnvError(f"{name}={value!r} is not a boolean (use true or false)")
 
 
+def env_int(name: str, default: int, *, environ: Mapping[str, str] | None = None) -> int:
+    value = env_str(name, environ=environ)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise EnvError(f"{name}={value!r} is not a whole number") from None
+    if number < 0:
+        raise EnvError(f"{name}={value!r} must not be negative")
+    return number
+
+
 def env_list(name: str, default: list[str], *, environ: Mapping[str, str] | None = None) -> list[str]:
     value = env_str(name, environ=environ)
     if value is None:

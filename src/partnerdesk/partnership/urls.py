@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from partnerdesk.partnership import views
+
+app_name = "partnership"
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("<str:token>/<int:rating>/", views.check_in, name="check-in"),
+]

@@ -30,6 +30,7 @@ from partnerdesk.web.forms import (
     TaskForm,
     VerbalYesForm,
 )
+from partnerdesk.web.partner_links import engagement_partner_links, partner_link_revoke, partner_link_send
 
 
 def _page_url(engagement: Engagement, anchor: str = "") -> str:
@@ -82,6 +83,10 @@ def engagement_page(request: HttpRequest, reference: str) -> HttpResponse:
             "task_form": TaskForm(),
             "verbal_yes_form": VerbalYesForm(),
             "executed_close_form": ExecutedCloseForm(),
+            "partner_links": engagement_partner_links(engagement),
+            "shared_contacts": list(
+                {share.contact_id: share.contact for d in page.documents for share in d.shares.all()}.values()
+            ),
         },
     )
 
@@ -224,3 +229,25 @@ def task_toggle(request: HttpRequest, reference: str, task_id: int) -> HttpRespo
     services.task_set_done(task=task, done=done, actor=actor_of(request))
     messages.success(request, f"{'Done' if done else 'Reopened'}: {task.title}")
     return redirect(safe_next(request, _page_url(engagement, "tasks")))
+
+
+@login_required
+@require_POST
+def partner_link_revoke_view(request: HttpRequest, reference: str, link_id: int) -> HttpResponse:
+    engagement = engagement_or_404(reference)
+    link = partner_link_revoke(engagement=engagement, link_id=link_id, actor=actor_of(request))
+    messages.success(request, f"The link sent to {link.contact} no longer works.")
+    return redirect(_page_url(engagement, "partner-links"))
+
+
+@login_required
+@require_POST
+def partner_link_send_view(request: HttpRequest, reference: str, contact_id: int) -> HttpResponse:
+    engagement = engagement_or_404(reference)
+    try:
+        contact = partner_link_send(engagement=engagement, contact_id=contact_id, actor=actor_of(request))
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"A new link to the shared documents is queued for {contact}.")
+    return redirect(_page_url(engagement, "partner-links"))

@@ -23,10 +23,30 @@ class Command(PartnerdeskCommand):
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("file", type=Path, help="the CSV file (UTF-8, with a header line)")
+        parser.add_argument(
+            "file", type=Path, help="the CSV file (UTF-8, with a header line), or `freshdesk` with --domain"
+        )
         parser.add_argument("--dry-run", action="store_true", help="check the file and import nothing")
+        parser.add_argument(
+            "--domain",
+            help="`partnerdesk import freshdesk --domain acme`: import the tickets of acme.freshdesk.com "
+            "(API key from FRESHDESK_API_KEY or FRESHDESK_API_KEY_FILE)",
+        )
 
-    def handle(self, *args: Any, file: Path, dry_run: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, file: Path, dry_run: bool, domain: str | None = None, **options: Any
+    ) -> None:
+        if str(file) == "freshdesk" and (domain is not None or not file.exists()):
+            if domain is None:
+                raise CommandError("`partnerdesk import freshdesk` needs --domain (your Freshdesk subdomain)")
+            from partnerdesk.integrations.freshdesk.command import import_freshdesk
+
+            import_freshdesk(
+                domain=domain, dry_run=dry_run, actor=self.cli_actor(), out=self.stdout, err=sys.stderr
+            )
+            return
+        if domain is not None:
+            raise CommandError("--domain goes with `partnerdesk import freshdesk`")
         try:
             rows = read_lead_rows(file)
         except ImportFileError as exc:

@@ -1,0 +1,1 @@
+"""Import from Freshdesk (API v2): tickets become engagements, conversations timeline emails."""

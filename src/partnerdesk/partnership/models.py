@@ -1,0 +1,160 @@
+"""The partner phase's rows: ticklers (dated reminders), renewals, check-ins and invoices.
+
+Rows change only through this app's service modules (`ticklers.py`, `renewals.py`,
+`checkins.py`, `invoicing.py`); each change that matters to people writes a timeline entry.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class Tickler(models.Model):
+    """A stored, dated reminder: fired once by the worker on or after `due_on`.
+
+    `key` names what it is for ("agreement:5:renewal:120"), so planning twice makes nothing new.
+    """
+
+    class Kind(models.TextChoices):
+        RENEWAL = "renewal", "Renewal reminder"
+        CHECK_IN = "check_in", "Satisfaction check-in"
+        INVOICE = "invoice", "Invoice due to be issued"
+        INVOICE_OVERDUE = "invoice_overdue", "Overdue invoice reminder"
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    engagement = models.ForeignKey("pipeline.Engagement", on_delete=models.CASCADE, related_name="ticklers")
+    agreement = models.ForeignKey(
+        "agreements.Agreement", null=True, blank=True, on_delete=models.CASCADE, related_name="ticklers"
+    )
+    due_on = models.DateField()
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    fired_at = models.DateTimeField(null=True, blank=True)
+    # What firing did ("reminder sent to alice@...", "skipped: the engagement is closed").
+    outcome = models.TextField(blank=True)
+    # A failed firing rolls back and is tried again later.
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        indexes = [
+            models.Index(fields=["due_on", "id"], condition=Q(fired_at__isnull=True), name="tickler_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.due_on.isoformat()}"
+
+
+class AgreementPlan(models.Model):
+    """What the ticklers of an executed agreement were computed from, so a change re-plans them."""
+
+    class Schedule(models.TextChoices):
+        ANNUAL = "annual", "Annual"
+        QUARTERLY = "quarterly", "Quarterly"
+        MILESTONES = "milestones", "Milestones (the deliverables)"
+
+    agreement = models.OneToOneField("agreements.Agreement", on_delete=models.CASCADE, related_name="plan")
+    # Empty: the profile's `partnership.invoice_schedule`.
+    invoice_schedule = models.CharField(max_length=20, choices=Schedule.choices, blank=True)
+    # Empty: the engagement's first contact.
+    billing_contact = models.EmailField(blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    planned_at = models.DateTimeField(null=True, blank=True)
+
+
+class Renewal(models.Model):
+    """The renewal of an agreement: the Prospect engagement opened for it, and the outcome."""
+
+    class Outcome(models.TextChoices):
+        RENEWED = "renewed", "Renewed"
+        CHANGED = "changed", "Renewed with changes"
+        ENDED = "ended", "Ended"
+
+    engagement = models.ForeignKey("pipeline.Engagement", on_delete=models.CASCADE, related_name="renewals")
+    agreement = models.OneToOneField("agreements.Agreement", on_delete=models.CASCADE, related_name="renewal")
+    renewal_engagement = models.OneToOneField(
+        "pipeline.Engagement", on_delete=models.CASCADE, related_name="renewal_of"
+    )
+    opened_at = models.DateTimeField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    reason = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+
+class CheckIn(models.Model):
+    """One satisfaction check-in sent to one contact; answered once, through its signed link."""
+
+    engagement = models.ForeignKey("pipeline.Engagement", on_delete=models.CASCADE, related_name="check_ins")
+    tickler = models.ForeignKey(Tickler, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    email = models.EmailField()
+    name = models.CharField(max_length=200, blank=True)
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tickler", "email"], name="check_in_once_per_tickler_and_contact"
+            ),
+        ]
+
+
+class InvoiceCounter(models.Model):
+    """The last invoice number given in a year; locked while the next one is given."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+
+class Invoice(models.Model):
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent"
+        PAID = "paid", "Paid"
+        OVERDUE = "overdue", "Overdue"
+
+    # "2027-0001": the year, then a sequence without gaps within it.
+    number = models.CharField(max_length=20, unique=True)
+    year = models.PositiveIntegerField()
+    sequence = models.PositiveIntegerField()
+    engagement = models.ForeignKey("pipeline.Engagement", on_delete=models.PROTECT, related_name="invoices")
+    agreement = models.ForeignKey("agreements.Agreement", on_delete=models.PROTECT, related_name="invoices")
+    issued_on = models.DateField()
+    due_on = models.DateField()
+    currency = models.CharField(max_length=3)
+    total = models.DecimalField(max_digits=14, decimal_places=2)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENT)
+    paid_on = models.DateField(null=True, blank=True)
+    billing_contact = models.EmailField()
+    message = models.ForeignKey(
+        "mail.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The tickler that issued it: a repeat issues nothing.
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["year", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "sequence"], name="invoice_number_unique_per_year"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    description = models.CharField(max_length=500)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["invoice", "position"]

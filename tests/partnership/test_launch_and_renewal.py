@@ -1,0 +1,109 @@
+"""The executed close starts the launch meeting; the renewal tickler opens the renewal and
+records its outcome."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+
+import pytest
+
+from partnerdesk.documents.models import RunningNoteEntry
+from partnerdesk.mail.models import OutboxMessage
+from partnerdesk.mail.worker import run_due_work
+from partnerdesk.partnership.models import Renewal, Tickler
+from partnerdesk.pipeline.models import Engagement, Task
+from partnerdesk.profile import get_profile
+
+pytestmark = pytest.mark.django_db
+
+
+def _body(message: OutboxMessage) -> str:
+    parsed = email.message_from_bytes(bytes(message.raw), policy=email.policy.default)
+    return parsed.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_the_executed_close_sends_the_kickoff_invitation_and_makes_the_launch_checklist(partner):
+    engagement, agreement = partner
+    [kickoff] = OutboxMessage.objects.filter(subject__contains="launch meeting")
+    assert sorted(kickoff.to) == ["ana@harbor.example.edu", "lee@harbor.example.edu"]
+    assert kickoff.cc == ["partnerships@2i2c.org"]
+    assert get_profile().scheduling.link in _body(kickoff)
+    titles = set(Task.objects.filter(engagement=engagement).values_list("title", flat=True))
+    assert {
+        "Collect Harbor University's hub request",
+        "Get the names and addresses of Harbor University's hub administrators",
+        "Set up the communication channel with Harbor University",
+        "Agree on success criteria with Harbor University",
+    } <= titles
+    [entry] = RunningNoteEntry.objects.filter(line__contains="Partnership launched")
+    assert agreement.title in entry.line
+
+
+def _first_renewal_day(time_machine, partner):
+    engagement, agreement = partner
+    time_machine.to(agreement.term_end - dt.timedelta(days=120))
+    run_due_work(raise_errors=True)
+    return engagement, agreement
+
+
+def test_the_first_renewal_reminder_opens_a_linked_renewal_at_prospect_with_the_contacts(
+    time_machine, partner
+):
+    engagement, agreement = _first_renewal_day(time_machine, partner)
+    renewal = Renewal.objects.get()
+    successor = renewal.renewal_engagement
+    assert (renewal.engagement, renewal.agreement) == (engagement, agreement)
+    assert successor.stage == "prospect" and successor.owner == engagement.owner
+    assert set(successor.contacts.values_list("email", flat=True)) == {
+        "lee@harbor.example.edu",
+        "ana@harbor.example.edu",
+    }
+    assert successor.timeline.first().data["renewal_of"] == engagement.pk
+    assert engagement.timeline.filter(summary__contains=f"{successor.reference} opened at Prospect").exists()
+    [reminder] = OutboxMessage.objects.filter(subject__contains="Renewal:")
+    assert reminder.to == ["alice@2i2c.org"] and "(in 120 days)" in reminder.subject
+    assert successor.reference in _body(reminder)
+
+    time_machine.to(agreement.term_end - dt.timedelta(days=90))
+    run_due_work(raise_errors=True)
+    assert Renewal.objects.count() == 1 and Engagement.objects.count() == 2
+    assert OutboxMessage.objects.filter(subject__contains="Renewal:").count() == 2
+
+
+def test_a_renewal_outcome_is_recorded_once_and_later_reminders_are_skipped(cli, time_machine, partner):
+    engagement, agreement = _first_renewal_day(time_machine, partner)
+    result = cli("renewal", "record", engagement.reference, "renewed")
+    assert result.code == 0, result.err
+    assert Renewal.objects.get().outcome == "renewed"
+    again = cli("renewal", "record", engagement.reference, "ended", "--reason", "budget")
+    assert again.code == 1 and "already recorded: renewed" in again.err
+    time_machine.to(agreement.term_end - dt.timedelta(days=30))
+    run_due_work(raise_errors=True)
+    skipped = Tickler.objects.filter(kind="renewal", outcome__startswith="skipped: the renewal was decided")
+    assert skipped.count() == 3
+    assert OutboxMessage.objects.filter(subject__contains="Renewal:").count() == 1
+
+
+def test_an_ended_partnership_closes_both_engagements_with_the_reason(cli, time_machine, partner):
+    engagement, agreement = _first_renewal_day(time_machine, partner)
+    refused = cli("renewal", "record", engagement.reference, "ended")
+    assert refused.code == 1 and "needs a reason" in refused.err
+    successor = Renewal.objects.get().renewal_engagement
+    result = cli("renewal", "record", successor.reference, "ended", "--reason", "no budget next year")
+    assert result.code == 0, result.err
+    for each in (engagement, successor):
+        each.refresh_from_db()
+        assert each.stage == "closed"
+        assert each.closed_reason == "Partnership ended: no budget next year"
+    time_machine.to(agreement.term_end - dt.timedelta(days=1))
+    run_due_work(raise_errors=True)
+    assert OutboxMessage.objects.filter(subject__contains="Renewal:").count() == 1
+    assert not Tickler.objects.filter(fired_at__isnull=True, due_on__lte=time_machine.day).exists()
+
+
+def test_renewal_record_without_a_renewal_says_when_it_opens(cli, partner):
+    engagement, _ = partner
+    result = cli("renewal", "record", engagement.reference, "renewed")
+    assert result.code == 1 and "opens at the first reminder" in result.err
