@@ -157,6 +157,15 @@ class DocuSignSection(_Section):
         return self
 
 
+OpenStageName = Literal["lead", "qualified-lead", "prospect", "partner"]
+DEFAULT_STAGE_PROBABILITIES: dict[OpenStageName, float] = {
+    "lead": 0.1,
+    "qualified-lead": 0.25,
+    "prospect": 0.6,
+    "partner": 1.0,
+}
+
+
 class PartnershipSection(_Section):
     # Reminders to the engagement's owner before the agreement's term ends; the first opens the
     # renewal engagement (at Prospect).
@@ -171,9 +180,9 @@ class PartnershipSection(_Section):
     # Days after the due date when an unpaid invoice is reminded.
     overdue_reminder_days: list[Annotated[int, Field(ge=0, le=3650)]] = [1, 15, 30]
     # The forecast's weight of each open stage (0 to 1).
-    stage_probabilities: dict[
-        Literal["lead", "qualified-lead", "prospect", "partner"], Annotated[float, Field(ge=0, le=1)]
-    ] = Field(default_factory=lambda: {"lead": 0.1, "qualified-lead": 0.25, "prospect": 0.6, "partner": 1.0})
+    stage_probabilities: dict[OpenStageName, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: dict(DEFAULT_STAGE_PROBABILITIES)
+    )
 
 
 def _stage_name(value: str) -> str:
