@@ -134,6 +134,9 @@ class TechnicalSection(_Section):
     engineering_email: str = ""
     github_repository: Annotated[str, StringConstraints(pattern=r"^([\w.-]+/[\w.-]+)?$")] = ""
     github_api_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] = "https://api.github.com"
+    # Days after the technical form goes out before a reminder, if the record is still incomplete
+    # (0: none).
+    reminder_after_days: int = Field(default=7, ge=0, le=365)
 
     @field_validator("engineering_email")
     @classmethod

@@ -13,6 +13,7 @@ SHIPPED = [
     "send-draft-contract",
     "service-agreement-negotiation",
     "docusign-agreement",
+    "technical-exchange",
     "launch-meeting",
 ]
 

@@ -209,6 +209,36 @@ class SetAgreementStatusStep(_Step):
     _more_templates = field_validator("via")(_check_template)
 
 
+# Variables of a send_technical_form body only, rendered for each contact.
+FORM_VARIABLES = {
+    "form_link": "the contact's own link to the technical form (partner link, expiring)",
+    "contact_name": "the name (or address) of the contact the email goes to",
+}
+
+
+def _check_form_body(value: str) -> str:
+    names = template_fields(value)
+    if "form_link" not in names:
+        raise ValueError("the body must include {form_link}, the contact's link to the form")
+    _check_template("".join(f"{{{name}}}" for name in names if name not in FORM_VARIABLES))
+    return value
+
+
+class SendTechnicalFormStep(_Step):
+    """One email to each of the engagement's contacts with their own link to the technical form
+    (steps/technical.py), and the reminder if the record is still incomplete later."""
+
+    kind: Literal["send_technical_form"]
+    from_: Text = Field("{mailbox_name} <{mailbox}>", alias="from")
+    cc: list[Text] = Field(default_factory=list)
+    subject: Text
+    body: Text
+
+    model_config = ConfigDict(populate_by_name=True)
+    _more_templates = field_validator("from_", "cc", "subject")(_check_template)
+    _body_template = field_validator("body")(_check_form_body)
+
+
 StepSpec = Annotated[
     SendEmailStep
     | CirculateForSignatureStep
@@ -220,7 +250,8 @@ StepSpec = Annotated[
     | SetStageStep
     | CreateTaskStep
     | CreateAgreementStep
-    | SetAgreementStatusStep,
+    | SetAgreementStatusStep
+    | SendTechnicalFormStep,
     Field(discriminator="kind"),
 ]
 

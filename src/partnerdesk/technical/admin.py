@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from partnerdesk.technical.models import Handoff, TechnicalAnswer
+from partnerdesk.technical.models import Handoff, TechnicalAnswer, TechnicalFormLink, TechnicalReminder
 
 
 @admin.register(TechnicalAnswer)
@@ -25,3 +25,17 @@ class HandoffAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+
+
+@admin.register(TechnicalFormLink)
+class TechnicalFormLinkAdmin(admin.ModelAdmin):
+    list_display = ["engagement", "link", "created_at", "submitted_at"]
+    list_select_related = ["engagement__organization", "link"]
+    readonly_fields = ["engagement", "link", "created_at", "submitted_at"]
+
+
+@admin.register(TechnicalReminder)
+class TechnicalReminderAdmin(admin.ModelAdmin):
+    list_display = ["engagement", "due_on", "fired_at", "outcome", "attempts"]
+    list_select_related = ["engagement__organization"]
+    readonly_fields = ["key", "engagement", "created_at", "fired_at", "outcome", "attempts", "last_error"]

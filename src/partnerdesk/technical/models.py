@@ -42,3 +42,38 @@ class Handoff(models.Model):
     issue_url = models.URLField(max_length=500, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+
+
+class TechnicalFormLink(models.Model):
+    """A partner link (web.PartnerLink: hashed token, expiring, revocable, one contact) bound to
+    one engagement's technical form. It submits once: `submitted_at` is claimed with the answers."""
+
+    link = models.OneToOneField("web.PartnerLink", on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="technical_form_links")
+    created_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class TechnicalReminder(models.Model):
+    """A dated reminder to the contacts while the record is incomplete, fired once by the worker.
+
+    `key` names the sending it follows (the playbook step's idempotency key), so planning it twice
+    makes one row.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="technical_reminders")
+    due_on = models.DateField()
+    created_at = models.DateTimeField()
+    fired_at = models.DateTimeField(null=True, blank=True)
+    # What firing did ("reminded lee@...", "skipped: the record is complete").
+    outcome = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]

@@ -23,7 +23,7 @@ class StepKind:
 
 
 def step_kinds() -> dict[str, StepKind]:
-    from partnerdesk.playbooks.steps import agreements, documents, email, pipeline
+    from partnerdesk.playbooks.steps import agreements, documents, email, pipeline, technical
 
     return {
         "send_email": StepKind(email.preview_send_email, email.execute_send_email),
@@ -42,5 +42,8 @@ def step_kinds() -> dict[str, StepKind]:
         ),
         "set_agreement_status": StepKind(
             agreements.preview_set_agreement_status, agreements.execute_set_agreement_status
+        ),
+        "send_technical_form": StepKind(
+            technical.preview_send_technical_form, technical.execute_send_technical_form
         ),
     }
