@@ -1,5 +1,6 @@
-"""A local Freshdesk API v2 server: tickets (with `include=requester`), conversations and companies,
-paged with a `link: <...>; rel="next"` header, Basic auth with the API key, and 429s with Retry-After."""
+"""A local Freshdesk API v2 server: tickets (with `include=requester`), conversations, companies
+and canned responses (folders, and the responses of a folder), paged with a `link: <...>; rel="next"`
+header, Basic auth with the API key, and 429s with Retry-After."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ class FakeFreshdesk:
         self.tickets: list[dict[str, Any]] = []
         self.conversations: dict[int, list[dict[str, Any]]] = {}
         self.companies: dict[int, dict[str, Any]] = {}
+        self.canned_folders: list[dict[str, Any]] = []
+        self.canned_responses: dict[int, list[dict[str, Any]]] = {}
         self.page_size = page_size  # None: the per_page asked for
         self.rate_limited: list[str] = []  # paths that answer one 429 each, in order
         self.requests: list[str] = []
@@ -78,6 +81,31 @@ class FakeFreshdesk:
             for conversation in conversations
         ]
 
+    def add_canned_response(
+        self, folder: str, title: str, content_html: str, *, content: str | None = None
+    ) -> int:
+        """A canned response in the folder named `folder` (made if new), as Freshdesk lists it."""
+        found = next((f for f in self.canned_folders if f["name"] == folder), None)
+        if found is None:
+            found = {"id": 500 + len(self.canned_folders), "name": folder, "personal": False}
+            self.canned_folders.append(found)
+        responses = self.canned_responses.setdefault(found["id"], [])
+        response_id = 7000 + sum(len(items) for items in self.canned_responses.values())
+        responses.append(
+            {
+                "id": response_id,
+                "title": title,
+                "folder_id": found["id"],
+                "content_html": content_html,
+                "content": content if content is not None else content_html,
+                "attachments": [],
+                "created_at": "2026-09-01T09:00:00Z",
+                "updated_at": "2026-09-01T09:00:00Z",
+            }
+        )
+        found["responses_count"] = len(responses)
+        return response_id
+
     def answer(
         self, path: str, params: dict[str, str], authorization: str
     ) -> tuple[int, dict[str, str], Any]:
@@ -108,6 +136,12 @@ class FakeFreshdesk:
             if int(parts[1]) not in self.conversations:
                 return 404, {}, {"code": "not_found"}
             return self._page(path, params, self.conversations[int(parts[1])])
+        if parts == ["canned_response_folders"]:
+            return self._page(path, params, self.canned_folders)
+        if len(parts) == 3 and parts[0] == "canned_response_folders" and parts[2] == "responses":
+            if int(parts[1]) not in self.canned_responses:
+                return 404, {}, {"code": "not_found"}
+            return self._page(path, params, self.canned_responses[int(parts[1])])
         if len(parts) == 2 and parts[0] == "companies":
             company = self.companies.get(int(parts[1]))
             return (200, {}, company) if company else (404, {}, {"code": "not_found"})

@@ -74,10 +74,15 @@ class FreshdeskClient:
                 self.sleep(wait)
         raise AssertionError("unreachable")
 
-    def pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
-        """Each page of a list, following the `link` header until there is no next page."""
-        query = urllib.parse.urlencode({**(params or {}), "per_page": PER_PAGE})
-        url: str | None = f"{self.base}/{path.lstrip('/')}?{query}"
+    def pages(
+        self, path: str, params: dict[str, Any] | None = None, *, per_page: bool = True
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Each page of a list, following the `link` header until there is no next page.
+
+        `per_page=False` for the lists Freshdesk documents without paging parameters (canned
+        responses): nothing is added to the query, and a `link` header is still followed."""
+        query = urllib.parse.urlencode({**(params or {}), **({"per_page": PER_PAGE} if per_page else {})})
+        url: str | None = f"{self.base}/{path.lstrip('/')}" + (f"?{query}" if query else "")
         while url is not None:
             response = self.get(url)
             yield list(response.data or [])
@@ -91,6 +96,13 @@ class FreshdeskClient:
 
     def conversations(self, ticket_id: int) -> list[dict[str, Any]]:
         return [item for page in self.pages(f"tickets/{ticket_id}/conversations") for item in page]
+
+    def canned_response_folders(self) -> list[dict[str, Any]]:
+        return [item for page in self.pages("canned_response_folders", per_page=False) for item in page]
+
+    def canned_responses(self, folder_id: int) -> list[dict[str, Any]]:
+        path = f"canned_response_folders/{folder_id}/responses"
+        return [item for page in self.pages(path, per_page=False) for item in page]
 
     def company_name(self, company_id: int) -> str | None:
         try:

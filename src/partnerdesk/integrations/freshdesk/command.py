@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
+from partnerdesk.integrations.freshdesk.canned import CannedImportResult, canned_responses_import
 from partnerdesk.integrations.freshdesk.client import FreshdeskClient, FreshdeskError, base_url
 from partnerdesk.integrations.freshdesk.importing import freshdesk_import
 from partnerdesk.lib.env import EnvError, env_secret
@@ -22,7 +23,35 @@ def domain_key(domain: str) -> str:
     return host.removesuffix(".freshdesk.com")
 
 
+def _canned_summary(result: CannedImportResult, *, dry_run: bool, out: Any) -> None:
+    if result.folder is None:
+        out.write(
+            "canned responses not imported: the profile names no team playbook folder; set"
+            ' [playbooks] folder = "playbooks" (relative to the profile file) and run the import again\n'
+        )
+        return
+    verb = "would write" if dry_run else "wrote"
+    which = f" ({', '.join(result.written)})" if result.written else ""
+    out.write(
+        f"{result.responses_seen} canned responses read in {result.folders_seen} folders: {verb}"
+        f" {len(result.written)} playbooks in {result.folder}{which}\n"
+    )
+    if result.existing:
+        out.write(
+            f"skipped {len(result.existing)} canned responses whose playbook file exists already"
+            f" (imported before, or the team's own): {', '.join(result.existing)}\n"
+        )
+    for title, why in result.skipped:
+        out.write(f"  skipped canned response {title!r}: {why}\n")
+    if result.placeholders:
+        out.write(
+            "these keep Freshdesk placeholders such as {{ticket.requester.name}} as literal text;"
+            f" edit them to use partnerdesk's ({{contact_names}}...): {', '.join(result.placeholders)}\n"
+        )
+
+
 def import_freshdesk(*, domain: str, dry_run: bool, actor: Actor, out: Any, err: Any = sys.stderr) -> None:
+    from partnerdesk.playbooks.library import team_playbooks_folder
     from partnerdesk.profile import get_profile
 
     try:
@@ -48,6 +77,7 @@ def import_freshdesk(*, domain: str, dry_run: bool, actor: Actor, out: Any, err:
             dry_run=dry_run,
             progress=progress,
         )
+        canned = canned_responses_import(client=client, folder=team_playbooks_folder(), dry_run=dry_run)
     except FreshdeskError as exc:
         raise CommandError(f"Freshdesk: {exc}") from None
     if result.tickets_seen:
@@ -66,5 +96,6 @@ def import_freshdesk(*, domain: str, dry_run: bool, actor: Actor, out: Any, err:
         out.write(f"skipped {len(result.skipped)} tickets:\n")
         for ticket_id, why in result.skipped:
             out.write(f"  #{ticket_id}: {why}\n")
+    _canned_summary(canned, dry_run=dry_run, out=out)
     if dry_run:
         out.write("nothing was written (--dry-run)\n")
