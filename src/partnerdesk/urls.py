@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from partnerdesk.web.views import agreement as agreement_views
 from partnerdesk.web.views import auth, board, dashboard, engagement, inbox, outbox, partner, playbooks
 
 # Every page needs sign-in except the sign-in pages and the webhooks under hooks/.
@@ -20,6 +21,16 @@ urlpatterns = [
         engagement.engagement_contact_add,
         name="engagement-contact-add",
     ),
+    path(
+        "engagements/<str:reference>/contacts/<int:contact_id>/edit/",
+        engagement.engagement_contact_edit,
+        name="engagement-contact-edit",
+    ),
+    path(
+        "engagements/<str:reference>/organization/",
+        engagement.engagement_organization_edit,
+        name="engagement-organization-edit",
+    ),
     path("engagements/<str:reference>/tasks/", engagement.engagement_task_add, name="engagement-task-add"),
     path("engagements/<str:reference>/tasks/<int:task_id>/", engagement.task_toggle, name="task-toggle"),
     path(
@@ -31,6 +42,51 @@ urlpatterns = [
         "engagements/<str:reference>/executed-close/",
         engagement.engagement_executed_close,
         name="engagement-executed-close",
+    ),
+    path(
+        "engagements/<str:reference>/agreement/upload/",
+        agreement_views.agreement_upload,
+        name="agreement-upload",
+    ),
+    path(
+        "engagements/<str:reference>/agreement/terms/",
+        agreement_views.agreement_terms,
+        name="agreement-terms",
+    ),
+    path(
+        "engagements/<str:reference>/agreement/signatories/",
+        agreement_views.agreement_signatory_add,
+        name="agreement-signatory-add",
+    ),
+    path(
+        "engagements/<str:reference>/agreement/signatories/remove/",
+        agreement_views.agreement_signatory_remove,
+        name="agreement-signatory-remove",
+    ),
+    path(
+        "engagements/<str:reference>/agreement/addenda/",
+        agreement_views.agreement_addendum_add,
+        name="agreement-addendum-add",
+    ),
+    path(
+        "engagements/<str:reference>/agreement/addenda/<int:addendum_id>/remove/",
+        agreement_views.agreement_addendum_remove,
+        name="agreement-addendum-remove",
+    ),
+    path(
+        "engagements/<str:reference>/agreement/ready/",
+        agreement_views.agreement_ready,
+        name="agreement-ready",
+    ),
+    path(
+        "engagements/<str:reference>/agreement/executed/",
+        agreement_views.agreement_executed_upload,
+        name="agreement-executed",
+    ),
+    path(
+        "engagements/<str:reference>/agreement/versions/<int:version_id>/",
+        agreement_views.agreement_version_download,
+        name="agreement-version-download",
     ),
     path(
         "engagements/<str:reference>/playbooks/<str:name>/",
@@ -66,6 +122,7 @@ urlpatterns = [
     path("hooks/", include("partnerdesk.inbound.urls")),
     # Partner-facing pages: reached by signed, expiring links, without sign-in.
     path("p/checkin/", include("partnerdesk.partnership.urls")),
+    path("p/tech/", include("partnerdesk.technical.urls")),
     # The documents shared with one contact (web/partner_links.py): every view checks the token.
     path("p/docs/<str:token>/", partner.partner_open, name="partner-open"),
     path("p/docs/<str:token>/shared/", partner.partner_documents, name="partner-documents"),

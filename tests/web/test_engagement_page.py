@@ -183,11 +183,11 @@ def test_the_page_costs_the_same_queries_however_long_the_story(
     playbook_run(spec=get_library().get("create-running-notes"), actor=actor, engagement=harbor)
     grow(2)
     # session, user, engagement, contacts, assessments, tasks, documents, shares, outbox, timeline, runs,
-    # partner links
-    with django_assert_num_queries(12):
+    # agreements, partner links (with an agreement, three more: tests/web/test_agreement_page.py)
+    with django_assert_num_queries(13):
         assert alice_client.get(_url(harbor)).status_code == 200
     grow(50)
     playbook_run(spec=get_library().get("meet-with-lead"), actor=actor, engagement=harbor)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         page = alice_client.get(_url(harbor)).content.decode()
     assert "note 49" in page and "task 49" in page

@@ -22,6 +22,17 @@ PAGES = {
     "engagement-qualify": ["PD-1"],
     "engagement-note": ["PD-1"],
     "engagement-contact-add": ["PD-1"],
+    "engagement-contact-edit": ["PD-1", 1],
+    "engagement-organization-edit": ["PD-1"],
+    "agreement-upload": ["PD-1"],
+    "agreement-terms": ["PD-1"],
+    "agreement-signatory-add": ["PD-1"],
+    "agreement-signatory-remove": ["PD-1"],
+    "agreement-addendum-add": ["PD-1"],
+    "agreement-addendum-remove": ["PD-1", 1],
+    "agreement-ready": ["PD-1"],
+    "agreement-executed": ["PD-1"],
+    "agreement-version-download": ["PD-1", 1],
     "engagement-task-add": ["PD-1"],
     "task-toggle": ["PD-1", 1],
     "engagement-verbal-yes": ["PD-1"],
@@ -56,7 +67,7 @@ def _named_patterns() -> set[str]:
             names.add(pattern.name)
         elif isinstance(pattern, URLResolver):
             # The admin has its own sign-in; webhooks and partner pages check their own signatures.
-            assert str(pattern.pattern) in {"admin/", "hooks/", "p/checkin/"}, (
+            assert str(pattern.pattern) in {"admin/", "hooks/", "p/checkin/", "p/tech/"}, (
                 f"unexpected include {pattern.pattern}"
             )
     return names

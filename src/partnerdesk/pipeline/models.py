@@ -131,6 +131,7 @@ class TimelineEntry(models.Model):
         EXECUTED_CLOSE = "executed_close", "Executed close"
         NOTE = "note", "Note"
         CONTACT_ADDED = "contact_added", "Contact added"
+        CONTACT_CHANGED = "contact_changed", "Contact or organization changed"
         EMAIL_OUT = "email_out", "Email sent"
         EMAIL_IN = "email_in", "Email received"
         DOCUMENT = "document", "Document"

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 
 from partnerdesk.lib import clock
@@ -357,3 +359,69 @@ def task_set_done(*, task: Task, done: bool, actor: Actor) -> Task:
             data={"task": task.pk, "done": done},
         )
     return task
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, name: str, actor: Actor, engagement: Engagement) -> list[str]:
+    """Rename a contact (the email stays: one email is one contact); returns the changes.
+
+    The timeline entry goes on the engagement the change was made from.
+    """
+    name = " ".join(name.split())
+    if contact.name == name:
+        return []
+    before = contact.name
+    contact.name = name
+    contact.save(update_fields=["name"])
+    change = f"name: {before or '(none)'} -> {name or '(none)'}"
+    timeline_record(
+        engagement=engagement,
+        kind=TimelineEntry.Kind.CONTACT_CHANGED,
+        actor=actor,
+        summary=f"Contact {contact.email} changed: {change}",
+        data={"contact": contact.email, "changes": [change]},
+    )
+    return [change]
+
+
+@transaction.atomic
+def organization_update(
+    *, organization: Organization, name: str, website: str, actor: Actor, engagement: Engagement
+) -> list[str]:
+    """Rename an organization or change its website; returns the changes.
+
+    A name another organization already has (whatever its case) is refused: one name is one
+    organization, as `organization_get_or_create` assumes.
+    """
+    name = " ".join(name.split())
+    website = website.strip()
+    if not name:
+        raise ServiceError("the organization name is empty")
+    clash = Organization.objects.filter(name__iexact=name).exclude(pk=organization.pk).first()
+    if clash is not None:
+        raise ServiceError(f"another organization is already called {clash.name}")
+    if website:
+        try:
+            URLValidator(schemes=["http", "https"])(website)
+        except ValidationError:
+            raise ServiceError(f"the website is not an http(s) address: {website}") from None
+    changes, fields = [], []
+    if organization.name != name:
+        changes.append(f"name: {organization.name} -> {name}")
+        organization.name = name
+        fields.append("name")
+    if organization.website != website:
+        changes.append(f"website: {organization.website or '(none)'} -> {website or '(none)'}")
+        organization.website = website
+        fields.append("website")
+    if not fields:
+        return []
+    organization.save(update_fields=fields)
+    timeline_record(
+        engagement=engagement,
+        kind=TimelineEntry.Kind.CONTACT_CHANGED,
+        actor=actor,
+        summary=f"Organization changed: {'; '.join(changes)}",
+        data={"organization": organization.pk, "changes": changes},
+    )
+    return changes

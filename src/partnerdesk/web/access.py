@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from partnerdesk.mail.models import OutboxMessage
-from partnerdesk.pipeline.models import Engagement, Task
+from partnerdesk.pipeline.models import Contact, Engagement, Task
 from partnerdesk.pipeline.selectors import EngagementNotFound, engagement_id_from_reference
 from partnerdesk.pipeline.services import Actor
 
@@ -42,6 +42,14 @@ def task_or_404(engagement: Engagement, task_id: int) -> Task:
     if task is None:
         raise Http404("no such task")
     return task
+
+
+def engagement_contact_or_404(engagement: Engagement, contact_id: int) -> Contact:
+    """A contact of this engagement: another engagement's contact is 404 here."""
+    contact = Contact.objects.filter(pk=contact_id, engagement_links__engagement=engagement).first()
+    if contact is None:
+        raise Http404("no such contact on this engagement")
+    return contact
 
 
 def outbox_message_or_404(message_id: int) -> OutboxMessage:

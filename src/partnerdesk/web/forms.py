@@ -107,6 +107,15 @@ class ContactForm(forms.Form):
     email = forms.EmailField(label="Email", max_length=254)
 
 
+class ContactEditForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=200, required=False)
+
+
+class OrganizationForm(forms.Form):
+    name = forms.CharField(label="Organization name", max_length=200)
+    website = forms.URLField(label="Website", max_length=200, required=False, assume_scheme="https")
+
+
 class MoveForm(forms.Form):
     to = forms.ChoiceField(label="Move to", choices=STAGES)
     reason = forms.CharField(label="Reason (closing or reopening)", required=False, max_length=2000)
@@ -162,4 +171,69 @@ class VerbalYesForm(forms.Form):
 
 class ExecutedCloseForm(forms.Form):
     agreement = forms.CharField(label="Signed agreement", max_length=200)
+    on = forms.DateField(label="Signed on", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+# The agreement on the engagement page (partnerdesk/agreements/ does the work).
+
+
+class AgreementUploadForm(forms.Form):
+    file = forms.FileField(
+        label="New version (.docx)",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".docx,application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+        ),
+    )
+
+
+class AgreementTermsForm(forms.Form):
+    value = forms.DecimalField(label="Value", required=False, min_value=0, decimal_places=2, max_digits=14)
+    currency = forms.CharField(label="Currency", required=False, min_length=3, max_length=3)
+    term_start = forms.DateField(
+        label="Term start", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    term_end = forms.DateField(
+        label="Term end", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class SignatoryForm(forms.Form):
+    name = forms.CharField(label="Signatory name", max_length=200)
+    email = forms.EmailField(label="Signatory email", max_length=254)
+    organization = forms.CharField(
+        label="Organization", max_length=200, required=False, help_text="The partner's name if empty."
+    )
+    role = forms.CharField(label="Role", max_length=200, required=False)
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if any(char in name for char in '<>"'):
+            raise ValidationError("a name cannot contain <, > or quotes")
+        return name
+
+    def person(self) -> str:
+        return f'"{self.cleaned_data["name"]}" <{self.cleaned_data["email"]}>'
+
+
+class AddendumForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Kind",
+        choices=[
+            ("statement-of-work", "Statement of work"),
+            ("deliverable", "Deliverable (needs a date)"),
+            ("other", "Other"),
+        ],
+    )
+    title = forms.CharField(label="Title", max_length=300)
+    description = forms.CharField(
+        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=20000
+    )
+    due_on = forms.DateField(label="Due", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class AgreementExecutedForm(forms.Form):
+    signed = forms.FileField(
+        label="Signed agreement (.pdf or .docx)",
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.docx"}),
+    )
     on = forms.DateField(label="Signed on", required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -17,6 +17,9 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, 
 from django.db.models.expressions import Window
 from django.db.models.functions import RowNumber
 
+from partnerdesk.agreements.models import Addendum, Agreement, AgreementVersion, Signatory
+from partnerdesk.agreements.readiness import AgreementFacts, missing_for_signature
+from partnerdesk.agreements.selectors import required_addenda
 from partnerdesk.documents.models import Document, Share
 from partnerdesk.lib import clock
 from partnerdesk.mail.models import OutboxMessage
@@ -220,6 +223,56 @@ def _timeline_item(entry: TimelineEntry, emails: dict[int, OutboxMessage]) -> Ti
 
 
 @dataclass
+class AgreementPanel:
+    """The engagement's agreement as the page shows it, with what it lacks before signing."""
+
+    agreement: Agreement
+    versions: list[AgreementVersion]
+    signatories: list[Signatory]
+    addenda: list[Addendum]
+    missing: list[str]
+
+    @property
+    def editable(self) -> bool:
+        return self.agreement.status in (
+            Agreement.Status.DRAFT,
+            Agreement.Status.NEGOTIATING,
+            Agreement.Status.READY_TO_SIGN,
+        )
+
+    @property
+    def can_execute(self) -> bool:
+        return self.agreement.status in (Agreement.Status.READY_TO_SIGN, Agreement.Status.OUT_FOR_SIGNATURE)
+
+
+def agreement_panel(engagement: Engagement) -> AgreementPanel | None:
+    """The agreement in the works, else the latest one (as `agreements.selectors.agreement_for`).
+
+    Four queries when there is one (the agreements, versions, signatories, addenda), one when
+    there is none; what is missing is worked out from the rows loaded, not counted again.
+    """
+    agreements = list(Agreement.objects.filter(engagement=engagement).order_by("-id"))
+    agreement = next((a for a in agreements if a.is_open), agreements[0] if agreements else None)
+    if agreement is None:
+        return None
+    agreement.engagement = engagement
+    versions = list(AgreementVersion.objects.filter(agreement=agreement).defer("text").order_by("number"))
+    signatories = list(Signatory.objects.filter(agreement=agreement))
+    addenda = list(Addendum.objects.filter(agreement=agreement))
+    facts = AgreementFacts(
+        signatories=len(signatories),
+        value=agreement.value,
+        currency=agreement.currency,
+        term_start=agreement.term_start,
+        term_end=agreement.term_end,
+        addenda=[(addendum.kind, addendum.due_on) for addendum in addenda],
+        versions=len(versions),
+    )
+    missing = missing_for_signature(facts, required_addenda=required_addenda()) if agreement.is_open else []
+    return AgreementPanel(agreement, versions, signatories, addenda, missing)
+
+
+@dataclass
 class EngagementPage:
     engagement: Engagement
     contacts: list[Contact]
@@ -234,14 +287,30 @@ class EngagementPage:
     emails: list[OutboxMessage]
     unfinished_runs: list[PlaybookRun]
     completed_playbooks: set[str]
+    agreement: AgreementPanel | None = None
 
     @property
     def days_in_stage(self) -> int:
         return max((clock.now() - self.engagement.stage_changed_at).days, 0)
 
 
+def _emails_and_timeline(engagement: Engagement) -> tuple[list[OutboxMessage], list[TimelineItem]]:
+    emails = list(OutboxMessage.objects.filter(engagement=engagement).defer("raw").order_by("id"))
+    by_id = {message.pk: message for message in emails}
+    timeline = [
+        _timeline_item(entry, by_id)
+        for entry in TimelineEntry.objects.filter(engagement=engagement).order_by("-at", "-id")
+    ]
+    return emails, timeline
+
+
+def engagement_timeline(engagement: Engagement) -> list[TimelineItem]:
+    """The timeline alone, newest first, for the note box's partial update: two queries."""
+    return _emails_and_timeline(engagement)[1]
+
+
 def engagement_page(engagement: Engagement) -> EngagementPage:
-    """Everything the engagement page shows: eight queries, whatever the number of rows."""
+    """Everything the engagement page shows: a fixed number of queries, whatever the number of rows."""
     contacts = list(
         Contact.objects.filter(engagement_links__engagement=engagement).order_by("engagement_links__id")
     )
@@ -285,12 +354,7 @@ def engagement_page(engagement: Engagement) -> EngagementPage:
             Prefetch("shares", queryset=Share.objects.select_related("contact").order_by("id"))
         )
     )
-    emails = list(OutboxMessage.objects.filter(engagement=engagement).defer("raw").order_by("id"))
-    by_id = {message.pk: message for message in emails}
-    timeline = [
-        _timeline_item(entry, by_id)
-        for entry in TimelineEntry.objects.filter(engagement=engagement).order_by("-at", "-id")
-    ]
+    emails, timeline = _emails_and_timeline(engagement)
     runs = list(
         PlaybookRun.objects.filter(engagement=engagement).only(
             "playbook", "title", "status", "error", "started_at"
@@ -310,4 +374,5 @@ def engagement_page(engagement: Engagement) -> EngagementPage:
         emails=emails,
         unfinished_runs=[r for r in runs if r.status != PlaybookRun.Status.SUCCEEDED],
         completed_playbooks={r.playbook for r in runs if r.status == PlaybookRun.Status.SUCCEEDED},
+        agreement=agreement_panel(engagement),
     )

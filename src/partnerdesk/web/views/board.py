@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
 from partnerdesk.pipeline import services
@@ -15,6 +16,7 @@ from partnerdesk.profile import get_profile
 from partnerdesk.web import queries
 from partnerdesk.web.access import actor_of
 from partnerdesk.web.forms import BoardFilterForm, LeadForm
+from partnerdesk.web.htmx import fragment, is_htmx
 
 
 def _filter_form(request: HttpRequest) -> BoardFilterForm:
@@ -54,6 +56,16 @@ def board_column(request: HttpRequest, stage: str) -> HttpResponse:
     form = _filter_form(request)
     filters = form.filters()
     column = queries.board_column(filters, column_stage, offset=offset)
+    if is_htmx(request):
+        # The next page of cards and the next "More" link, in place of the link that was clicked;
+        # a move from one of these cards comes back to the board.
+        query = urlencode(filters.as_query())
+        context = {
+            "column": column,
+            "filters": filters,
+            "back_path": reverse("home") + (f"?{query}" if query else ""),
+        }
+        return fragment(render(request, "partnerdesk/partials/column_page.html", context))
     return render(
         request,
         "partnerdesk/board_column.html",

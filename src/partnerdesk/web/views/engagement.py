@@ -20,16 +20,30 @@ from partnerdesk.pipeline.stages import ALLOWED_MOVES, Stage
 from partnerdesk.playbooks.library import get_library
 from partnerdesk.profile import get_profile
 from partnerdesk.web import queries
-from partnerdesk.web.access import actor_of, engagement_or_404, safe_next, task_or_404
+from partnerdesk.web.access import (
+    actor_of,
+    engagement_contact_or_404,
+    engagement_or_404,
+    safe_next,
+    task_or_404,
+)
 from partnerdesk.web.forms import (
+    AddendumForm,
+    AgreementExecutedForm,
+    AgreementTermsForm,
+    AgreementUploadForm,
+    ContactEditForm,
     ContactForm,
     ExecutedCloseForm,
     MoveForm,
     NoteForm,
+    OrganizationForm,
     ScorecardForm,
+    SignatoryForm,
     TaskForm,
     VerbalYesForm,
 )
+from partnerdesk.web.htmx import fragment, is_htmx
 from partnerdesk.web.partner_links import engagement_partner_links, partner_link_revoke, partner_link_send
 
 
@@ -79,16 +93,44 @@ def engagement_page(request: HttpRequest, reference: str) -> HttpResponse:
             "scorecard_form": scorecard_form,
             "move_form": MoveForm(moves=ALLOWED_MOVES[Stage(engagement.stage)]),
             "contact_form": ContactForm(),
+            "organization_form": OrganizationForm(
+                initial={"name": engagement.organization.name, "website": engagement.organization.website},
+                auto_id="organization-%s",
+            ),
             "note_form": NoteForm(),
             "task_form": TaskForm(),
-            "verbal_yes_form": VerbalYesForm(),
-            "executed_close_form": ExecutedCloseForm(),
+            # Both have an "on" field: distinct ids keep each label on its own input.
+            "verbal_yes_form": VerbalYesForm(auto_id="verbal-yes-%s"),
+            "executed_close_form": ExecutedCloseForm(auto_id="executed-close-%s"),
             "partner_links": engagement_partner_links(engagement),
+            **_agreement_forms(page),
             "shared_contacts": list(
                 {share.contact_id: share.contact for d in page.documents for share in d.shares.all()}.values()
             ),
         },
     )
+
+
+def _agreement_forms(page: queries.EngagementPage) -> dict[str, Form]:
+    panel = page.agreement
+    agreement = panel.agreement if panel else None
+    terms = (
+        {
+            "value": agreement.value,
+            "currency": agreement.currency,
+            "term_start": agreement.term_start,
+            "term_end": agreement.term_end,
+        }
+        if agreement
+        else {}
+    )
+    return {
+        "agreement_upload_form": AgreementUploadForm(),
+        "agreement_terms_form": AgreementTermsForm(initial=terms, auto_id="terms-%s"),
+        "signatory_form": SignatoryForm(auto_id="signatory-%s"),
+        "addendum_form": AddendumForm(auto_id="addendum-%s"),
+        "agreement_executed_form": AgreementExecutedForm(auto_id="executed-%s"),
+    }
 
 
 def refusal_message(refusal: services.MoveRefused, engagement: Engagement, to: Stage) -> str:
@@ -168,13 +210,6 @@ def _qualify(request: HttpRequest, engagement: Engagement, form: Form) -> str:
     return "Scorecard saved." if changes else "Nothing changed in the scorecard."
 
 
-def _add_note(request: HttpRequest, engagement: Engagement, form: Form) -> str:
-    services.engagement_add_note(
-        engagement=engagement, text=form.cleaned_data["text"], actor=actor_of(request)
-    )
-    return "Note added."
-
-
 def _add_contact(request: HttpRequest, engagement: Engagement, form: Form) -> str:
     added = services.engagement_add_contacts(
         engagement=engagement,
@@ -212,8 +247,19 @@ def _executed_close(request: HttpRequest, engagement: Engagement, form: Form) ->
     return "Executed close recorded."
 
 
+def _edit_organization(request: HttpRequest, engagement: Engagement, form: Form) -> str:
+    changes = services.organization_update(
+        organization=engagement.organization,
+        name=form.cleaned_data["name"],
+        website=form.cleaned_data["website"],
+        actor=actor_of(request),
+        engagement=engagement,
+    )
+    return "Organization saved." if changes else "Nothing changed in the organization."
+
+
+engagement_organization_edit = _engagement_post(OrganizationForm, _edit_organization, "contacts")
 engagement_qualify = _engagement_post(ScorecardForm, _qualify, "scorecard")
-engagement_note = _engagement_post(NoteForm, _add_note, "timeline")
 engagement_contact_add = _engagement_post(ContactForm, _add_contact, "contacts")
 engagement_task_add = _engagement_post(TaskForm, _add_task, "tasks")
 engagement_verbal_yes = _engagement_post(VerbalYesForm, _verbal_yes, "stage")
@@ -222,11 +268,46 @@ engagement_executed_close = _engagement_post(ExecutedCloseForm, _executed_close,
 
 @login_required
 @require_POST
+def engagement_note(request: HttpRequest, reference: str) -> HttpResponse:
+    """Add a note; htmx gets the timeline with the note on it, everyone else a redirect."""
+    engagement = engagement_or_404(reference)
+    form = NoteForm(request.POST)
+    added = ""
+    if form.is_valid():
+        try:
+            services.engagement_add_note(
+                engagement=engagement, text=form.cleaned_data["text"], actor=actor_of(request)
+            )
+        except services.ServiceError as exc:
+            form.add_error("text", str(exc))
+        else:
+            added = "Note added."
+    if is_htmx(request):
+        context = {
+            "engagement": engagement,
+            "page": {"timeline": queries.engagement_timeline(engagement)},
+            "note_form": NoteForm() if added else form,
+            "note_status": added,
+        }
+        return fragment(render(request, "partnerdesk/partials/timeline.html", context))
+    if added:
+        messages.success(request, added)
+    else:
+        _form_errors(request, form)
+    return redirect(safe_next(request, _page_url(engagement, "timeline")))
+
+
+@login_required
+@require_POST
 def task_toggle(request: HttpRequest, reference: str, task_id: int) -> HttpResponse:
+    """Done or undone; htmx gets the task's own line back, everyone else a redirect."""
     engagement = engagement_or_404(reference)
     task = task_or_404(engagement, task_id)
     done = request.POST.get("done") == "1"
     services.task_set_done(task=task, done=done, actor=actor_of(request))
+    if is_htmx(request):
+        context = {"engagement": engagement, "task": task}
+        return fragment(render(request, "partnerdesk/partials/task.html", context))
     messages.success(request, f"{'Done' if done else 'Reopened'}: {task.title}")
     return redirect(safe_next(request, _page_url(engagement, "tasks")))
 
@@ -251,3 +332,20 @@ def partner_link_send_view(request: HttpRequest, reference: str, contact_id: int
     else:
         messages.success(request, f"A new link to the shared documents is queued for {contact}.")
     return redirect(_page_url(engagement, "partner-links"))
+
+
+@login_required
+@require_POST
+def engagement_contact_edit(request: HttpRequest, reference: str, contact_id: int) -> HttpResponse:
+    engagement = engagement_or_404(reference)
+    contact = engagement_contact_or_404(engagement, contact_id)
+    form = ContactEditForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+    elif services.contact_update(
+        contact=contact, name=form.cleaned_data["name"], actor=actor_of(request), engagement=engagement
+    ):
+        messages.success(request, f"Saved {contact}.")
+    else:
+        messages.info(request, f"Nothing changed for {contact}.")
+    return redirect(_page_url(engagement, "contacts"))
