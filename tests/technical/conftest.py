@@ -6,6 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from partnerdesk.profile import DEFAULT_PROFILE_PATH
 from tests.smtp_server import smtp_server, smtp_sink  # noqa: F401 - fixtures
 
 
@@ -80,3 +81,13 @@ def fake_github():
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def handoff_profile(profile_file, fake_github, monkeypatch):
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp-test-token")
+    text = DEFAULT_PROFILE_PATH.read_text(encoding="utf-8")
+    text = text.replace('engineering_email = ""', 'engineering_email = "engineering@2i2c.org"')
+    text = text.replace('github_repository = ""', 'github_repository = "2i2c-org/infrastructure"')
+    text = text.replace('github_api_url = "https://api.github.com"', f'github_api_url = "{fake_github.url}"')
+    profile_file(text)

@@ -9,7 +9,6 @@ import pytest
 
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.pipeline.models import Engagement
-from partnerdesk.profile import DEFAULT_PROFILE_PATH
 
 pytestmark = pytest.mark.django_db
 
@@ -31,16 +30,6 @@ def harbor(cli) -> str:
     return cli(
         "lead", "add", "Harbor University", "--contact", "Lee Park <lee@harbor.example.edu>"
     ).out.strip()
-
-
-@pytest.fixture
-def handoff_profile(profile_file, fake_github, monkeypatch):
-    monkeypatch.setenv("GITHUB_TOKEN", "ghp-test-token")
-    text = DEFAULT_PROFILE_PATH.read_text(encoding="utf-8")
-    text = text.replace('engineering_email = ""', 'engineering_email = "engineering@2i2c.org"')
-    text = text.replace('github_repository = ""', 'github_repository = "2i2c-org/infrastructure"')
-    text = text.replace('github_api_url = "https://api.github.com"', f'github_api_url = "{fake_github.url}"')
-    profile_file(text)
 
 
 def _answer_everything(cli, reference: str) -> None:

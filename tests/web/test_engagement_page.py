@@ -161,6 +161,22 @@ def test_a_document_kept_on_google_drive_links_to_it(alice_client, alice, harbor
     )
 
 
+def test_the_technical_needs_show_what_is_still_to_ask_before_the_handoff(alice_client, alice, harbor):
+    from partnerdesk.technical.services import technical_answer_set
+
+    actor = services.Actor.for_user(alice)
+    technical_answer_set(engagement=harbor, key="community", value="Oceanography students", actor=actor)
+    technical_answer_set(engagement=harbor, key="gpus", value="", status="not-applicable", actor=actor)
+    page = alice_client.get(_url(harbor)).content.decode()
+    technical = page.split('id="technical"')[1].split("</section>")[0]
+    assert (
+        "Still to answer before the hand-off: expected-users, peak-concurrency, authentication" in technical
+    )
+    assert "community," not in technical.split("Still to answer")[1].split(".")[0]
+    assert "Oceanography students <small>(cli)</small>" in technical
+    assert "not applicable" in technical
+
+
 def test_an_unknown_engagement_is_404(alice_client):
     assert alice_client.get(reverse("engagement", args=["PD-999"])).status_code == 404
     assert alice_client.get(reverse("engagement", args=["not-a-ref"])).status_code == 404
@@ -183,11 +199,12 @@ def test_the_page_costs_the_same_queries_however_long_the_story(
     playbook_run(spec=get_library().get("create-running-notes"), actor=actor, engagement=harbor)
     grow(2)
     # session, user, engagement, contacts, assessments, tasks, documents, shares, outbox, timeline, runs,
-    # agreements, partner links (with an agreement, three more: tests/web/test_agreement_page.py)
-    with django_assert_num_queries(13):
+    # agreements, technical answers, hand-off, partner links (with an agreement, three more:
+    # tests/web/test_agreement_page.py)
+    with django_assert_num_queries(15):
         assert alice_client.get(_url(harbor)).status_code == 200
     grow(50)
     playbook_run(spec=get_library().get("meet-with-lead"), actor=actor, engagement=harbor)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(15):
         page = alice_client.get(_url(harbor)).content.decode()
     assert "note 49" in page and "task 49" in page

@@ -141,7 +141,23 @@ def agreement_executed(
     report.agreement = locked
     if report.moved_to_partner:
         report.playbook = _start_partner_phase(engagement, actor, report.notes)
+        _hand_off_to_engineering(engagement, actor, report.notes)
     return report
+
+
+def _hand_off_to_engineering(engagement: Engagement, actor: Actor, notes: list[str]) -> None:
+    """The technical hand-off runs at the executed close when it can; what stops it is reported."""
+    from partnerdesk.technical.services import technical_handoff
+
+    try:
+        handoff = technical_handoff(engagement=engagement, actor=actor)
+    except ServiceError as refused:
+        notes.append(
+            f"the hand-off to engineering did not run: {refused} "
+            f"(run `partnerdesk tech handoff {engagement.reference}` when it can)"
+        )
+        return
+    notes.append(f"handed off to engineering: {handoff.issue_url or handoff.document_path}")
 
 
 def _start_partner_phase(engagement: Engagement, actor: Actor, notes: list[str]) -> RunReport | None:

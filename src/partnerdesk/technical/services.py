@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 
@@ -112,6 +113,42 @@ def service_request_render(engagement: Engagement) -> str:
         answers="\n".join(lines),
         deliverables=deliverables,
     )
+
+
+@dataclass
+class TechnicalRecord:
+    """The technical needs as the page and `tech show` present them."""
+
+    rows: list[dict[str, Any]]
+    missing: list[str]  # the required questions' keys still unanswered
+    handoff: Handoff | None
+
+    @property
+    def ready(self) -> bool:
+        return not self.missing
+
+
+def technical_record(engagement: Engagement) -> TechnicalRecord:
+    """Every question with its answer, status and source, in two queries."""
+    answers = {a.key: a for a in TechnicalAnswer.objects.filter(engagement=engagement)}
+    rows = []
+    missing = []
+    for question in questionnaire_current().questions:
+        answer = answers.get(question.key)
+        status = answer.status if answer else TechnicalAnswer.Status.TO_ASK
+        rows.append(
+            {
+                "key": question.key,
+                "question": question.question,
+                "required": question.required,
+                "status": str(status),
+                "value": answer.value if answer else "",
+                "source": answer.source if answer else None,
+            }
+        )
+        if question.required and status == TechnicalAnswer.Status.TO_ASK:
+            missing.append(question.key)
+    return TechnicalRecord(rows, missing, Handoff.objects.filter(engagement=engagement).first())
 
 
 @dataclass

@@ -36,6 +36,7 @@ from partnerdesk.pipeline.selectors import EngagementNotFound, engagement_id_fro
 from partnerdesk.pipeline.stages import ALLOWED_MOVES, EngagementFacts, MoveCheck, Stage, check_move
 from partnerdesk.playbooks.models import PlaybookRun
 from partnerdesk.profile import get_profile
+from partnerdesk.technical.services import TechnicalRecord, technical_record
 
 PAGE_SIZE = 25
 BOARD_STAGES = (Stage.LEAD, Stage.QUALIFIED_LEAD, Stage.PROSPECT, Stage.PARTNER, Stage.CLOSED)
@@ -288,6 +289,7 @@ class EngagementPage:
     unfinished_runs: list[PlaybookRun]
     completed_playbooks: set[str]
     agreement: AgreementPanel | None = None
+    technical: TechnicalRecord | None = None
 
     @property
     def days_in_stage(self) -> int:
@@ -375,4 +377,5 @@ def engagement_page(engagement: Engagement) -> EngagementPage:
         unfinished_runs=[r for r in runs if r.status != PlaybookRun.Status.SUCCEEDED],
         completed_playbooks={r.playbook for r in runs if r.status == PlaybookRun.Status.SUCCEEDED},
         agreement=agreement_panel(engagement),
+        technical=technical_record(engagement),
     )

@@ -7,13 +7,13 @@ from typing import Any
 
 from partnerdesk.lib.commands import PartnerdeskCommand
 from partnerdesk.pipeline import selectors
-from partnerdesk.technical.models import Handoff, TechnicalAnswer
+from partnerdesk.technical.models import TechnicalAnswer
 from partnerdesk.technical.services import (
     handoff_plan,
-    questionnaire_current,
     technical_answer_set,
     technical_handoff,
     technical_missing,
+    technical_record,
 )
 
 
@@ -69,34 +69,21 @@ class Command(PartnerdeskCommand):
                 self.stdout.write(f"issue: {handoff.issue_url}")
 
     def _show(self, engagement: Any, *, as_json: bool) -> None:
-        answers = {a.key: a for a in TechnicalAnswer.objects.filter(engagement=engagement)}
-        rows = []
-        for question in questionnaire_current().questions:
-            answer = answers.get(question.key)
-            rows.append(
-                {
-                    "key": question.key,
-                    "question": question.question,
-                    "required": question.required,
-                    "status": answer.status if answer else "to-ask",
-                    "value": answer.value if answer else "",
-                    "source": answer.source if answer else None,
-                }
-            )
-        handoff = Handoff.objects.filter(engagement=engagement).first()
+        record = technical_record(engagement)
+        handoff = record.handoff
         if as_json:
             self.write_json(
                 {
                     "reference": engagement.reference,
-                    "answers": rows,
-                    "missing": [key.split(" ")[0] for key in technical_missing(engagement)],
+                    "answers": record.rows,
+                    "missing": record.missing,
                     "handoff": {"document": handoff.document_path, "issue_url": handoff.issue_url or None}
                     if handoff
                     else None,
                 }
             )
             return
-        for row in rows:
+        for row in record.rows:
             mark = "*" if row["required"] else " "
             shown = row["value"] if row["status"] == "answered" else f"({row['status']})"
             self.stdout.write(f"{mark} {row['key']:<22} {shown}")
