@@ -28,7 +28,7 @@ test: lint pytest
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src/partnerdesk/pipeline/stages.py src/partnerdesk/pipeline/qualification.py \
-		src/partnerdesk/lib/env.py src/partnerdesk/lib/addresses.py src/partnerdesk/profile.py \
+		src/partnerdesk/lib/env.py src/partnerdesk/lib/addresses.py src/partnerdesk/lib/toml_files.py src/partnerdesk/profile.py \
 		src/partnerdesk/mail/composing.py src/partnerdesk/mail/backends.py src/partnerdesk/mail/outbox.py \
 		src/partnerdesk/mail/worker.py src/partnerdesk/playbooks/specs.py \
 		src/partnerdesk/inbound/mailgate.py src/partnerdesk/inbound/parsing.py src/partnerdesk/inbound/reading.py \

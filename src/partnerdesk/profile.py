@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -17,10 +16,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     field_validator,
     model_validator,
 )
+
+from partnerdesk.lib.toml_files import read_toml, validate
 
 DEFAULT_PROFILE_PATH = Path(__file__).parent / "defaults" / "partnerdesk.toml"
 
@@ -254,34 +254,11 @@ class ProfileError(Exception):
     """The profile file is missing, is not TOML, or does not match the schema."""
 
 
-def _format_location(location: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in location) or "(top level)"
-
-
 def load_profile(path: Path) -> Profile:
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProfileError(f"{path}: the profile file does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError(f"{path}: cannot read the profile: {exc}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        return Profile.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            message = error["msg"]
-            if error["type"] == "extra_forbidden":
-                message = "unknown key"
-            elif error["type"] == "missing":
-                message = "missing (required)"
-            message = message.removeprefix("Value error, ")
-            problems.append(f"{path}: {_format_location(error['loc'])}: {message}")
-        raise ProfileError("\n".join(problems)) from None
+        return validate(path, Profile, read_toml(path, what="profile file"))
+    except ValueError as exc:
+        raise ProfileError(str(exc)) from None
 
 
 def profile_path() -> Path:

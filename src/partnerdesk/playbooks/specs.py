@@ -8,14 +8,14 @@ TEMPLATE_VARIABLES); an unknown name is a load error, `{{` and `}}` are literal 
 from __future__ import annotations
 
 import string
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from partnerdesk.lib.toml_files import read_toml, validate
 from partnerdesk.pipeline.stages import Stage
 
 DEFAULTS_DIR = Path(__file__).parent / "defaults"
@@ -331,24 +331,8 @@ def _location(spec_data: dict[str, Any], location: tuple[int | str, ...]) -> str
 
 def parse_playbook(path: Path) -> PlaybookSpec:
     """One playbook file; raises ValueError with every problem, one per line, each naming the file."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        spec = PlaybookSpec.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            message = error["msg"].removeprefix("Value error, ")
-            if error["type"] == "extra_forbidden":
-                message = "unknown field"
-            elif error["type"] == "missing":
-                message = "missing (required)"
-            problems.append(f"{path}: {_location(data, error['loc'])}: {message}")
-        raise ValueError("\n".join(problems)) from None
+    data = read_toml(path)
+    spec = validate(path, PlaybookSpec, data, location=lambda loc: _location(data, loc))
     problems = [f"{path}: {problem}" for problem in spec.check_references()]
     if spec.name != path.stem:
         problems.append(f"{path}: name: {spec.name!r} must match the file name {path.stem!r}")

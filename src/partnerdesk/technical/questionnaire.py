@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from partnerdesk.lib.toml_files import read_toml, validate
 
 DEFAULT_QUESTIONNAIRE = Path(__file__).parent / "defaults" / "questionnaire.toml"
 
@@ -35,20 +36,7 @@ class Questionnaire(BaseModel):
 
 def load_questionnaire(path: Path) -> Questionnaire:
     """Raises ValueError naming the file, the question and the field."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        questionnaire = Questionnaire.model_validate(data)
-    except ValidationError as exc:
-        problems = [
-            f"{path}: {'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-            for error in exc.errors()
-        ]
-        raise ValueError("\n".join(problems)) from None
+    questionnaire = validate(path, Questionnaire, read_toml(path))
     keys = [q.key for q in questionnaire.questions]
     duplicates = sorted({key for key in keys if keys.count(key) > 1})
     if duplicates:
