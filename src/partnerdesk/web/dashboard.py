@@ -2,6 +2,11 @@
 
 Two queries whatever the number of engagements: the engagements (stage and dates) and the stage
 changes of the timeline. The figures are then worked out here, in plain Python.
+
+The partner phase's reports (forecast, renewals calendar, invoices outstanding, satisfaction
+trend) come from `partnerdesk.partnership.reports`, the functions behind `partnerdesk report`:
+five queries more, also whatever the number of rows (four when no term ends within the renewals
+window: Django then skips the query for their reminders).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import datetime as dt
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models.fields.json import KT
 from django.utils import timezone
@@ -17,6 +23,15 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from partnerdesk.lib import clock
+from partnerdesk.partnership.reports import (
+    RENEWAL_WINDOW_MONTHS,
+    Row,
+    forecast_report,
+    invoices_report,
+    renewals_report,
+    satisfaction_report,
+)
+from partnerdesk.partnership.rules import add_months
 from partnerdesk.pipeline.models import Engagement, TimelineEntry
 from partnerdesk.pipeline.stages import Stage
 
@@ -116,11 +131,14 @@ def dashboard_figures(*, weeks: int = WEEKS) -> Dashboard:
 # Charts. Sizes are in SVG user units; the CSS lets each chart shrink to the screen's width.
 
 
-def bar_chart(*, chart_id: str, title: str, rows: list[tuple[str, float, str]]) -> SafeString:
-    """Horizontal bars: one row per (label, value, the value as shown)."""
+def bar_chart(
+    *, chart_id: str, title: str, rows: list[tuple[str, float, str]], top: float | None = None
+) -> SafeString:
+    """Horizontal bars: one row per (label, value, the value as shown). The longest bar is `top`
+    (a scale's end, such as 5 for ratings), by default the largest value."""
     label_width, bar_width, row_height = 130, 260, 28
     width, height = label_width + bar_width + 70, row_height * len(rows) + 8
-    top = max((value for _, value, _ in rows), default=0) or 1
+    top = top or max((value for _, value, _ in rows), default=0) or 1
     bars = format_html_join(
         "",
         '<g class="row"><text class="label" x="{}" y="{}" text-anchor="end">{}</text>'
@@ -234,4 +252,138 @@ def dashboard_charts(figures: Dashboard) -> dict[str, SafeString]:
             title=f"New leads per week, the last {len(figures.weeks)} weeks",
             columns=[(monday.strftime("%m-%d"), count) for monday, count in figures.weeks],
         ),
+    }
+
+
+# The partner phase: the reports of `partnerdesk report`, drawn.
+
+
+@dataclass
+class Outstanding:
+    """Invoices outstanding in one currency (sums are never added across currencies)."""
+
+    currency: str
+    invoices: int
+    amount: Decimal
+    overdue: int
+    overdue_amount: Decimal
+
+    @property
+    def not_yet_due(self) -> int:
+        return self.invoices - self.overdue
+
+
+@dataclass
+class PartnerReports:
+    forecast: list[Row]  # forecast_report's rows: (month, currency), in order
+    renewals: list[Row]  # renewals_report's rows: soonest term end first
+    renewal_months: list[tuple[dt.date, int]]  # (first of the month, terms ending), in order
+    outstanding: list[Outstanding]  # one per currency, in order
+    satisfaction: list[Row]  # satisfaction_report's rows: one per quarter, in order
+
+    @property
+    def forecast_currencies(self) -> list[str]:
+        return sorted({row["currency"] for row in self.forecast})
+
+    @property
+    def overdue(self) -> int:
+        return sum(o.overdue for o in self.outstanding)
+
+
+def _first_of_month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def partner_figures(*, today: dt.date | None = None) -> PartnerReports:
+    """The four partner-phase reports, as `partnerdesk report` has them, and the few figures the
+    charts need on top (counts per month and per currency). Five queries, whatever the rows."""
+    today = today or clock.today()
+    renewals = renewals_report(today=today)
+    per_month: dict[dt.date, int] = defaultdict(int)
+    for row in renewals:
+        per_month[_first_of_month(row["term_end"])] += 1
+    months: list[dt.date] = []
+    month, last = _first_of_month(today), _first_of_month(add_months(today, RENEWAL_WINDOW_MONTHS))
+    while month <= last:
+        months.append(month)
+        month = add_months(month, 1)
+
+    outstanding: dict[str, Outstanding] = {}
+    for row in invoices_report(today=today):
+        figures = outstanding.setdefault(
+            row["currency"], Outstanding(row["currency"], 0, Decimal(0), 0, Decimal(0))
+        )
+        if row["kind"] == "total":
+            figures.invoices, figures.amount = row["invoices"], row["amount"]
+        elif row["status"] == "overdue":
+            figures.overdue += 1
+            figures.overdue_amount += row["amount"]
+    return PartnerReports(
+        forecast=forecast_report(),
+        renewals=renewals,
+        renewal_months=[(month, per_month.get(month, 0)) for month in months],
+        outstanding=[outstanding[currency] for currency in sorted(outstanding)],
+        satisfaction=satisfaction_report(),
+    )
+
+
+RATING_SCALE = 5  # check-in ratings are 1 to 5
+
+
+def partner_charts(reports: PartnerReports) -> dict[str, object]:
+    """`forecast` is a list of (currency, chart), one chart per currency; the others are charts,
+    or None when there is nothing to draw (no invoice outstanding, no check-in sent)."""
+    forecast = [
+        (
+            currency,
+            bar_chart(
+                chart_id=f"chart-forecast-{number}",
+                title=f"Weighted contract value in {currency} by expected close month",
+                rows=[
+                    (row["month"], float(row["weighted_value"]), f"{row['weighted_value']:,.0f}")
+                    for row in reports.forecast
+                    if row["currency"] == currency
+                ],
+            ),
+        )
+        for number, currency in enumerate(reports.forecast_currencies, start=1)
+    ]
+    invoices = None
+    if reports.outstanding:
+        invoices = bar_chart(
+            chart_id="chart-invoices",
+            title="Invoices outstanding: overdue and not yet due, per currency",
+            rows=[
+                row
+                for o in reports.outstanding
+                for row in (
+                    (f"{o.currency} overdue", o.overdue, str(o.overdue)),
+                    (f"{o.currency} not yet due", o.not_yet_due, str(o.not_yet_due)),
+                )
+            ],
+        )
+    satisfaction = None
+    if reports.satisfaction:
+        satisfaction = bar_chart(
+            chart_id="chart-satisfaction",
+            title=f"Average check-in rating per quarter (out of {RATING_SCALE}), answers in brackets",
+            rows=[
+                (
+                    row["quarter"],
+                    float(row["average"] or 0),
+                    f"{'-' if row['average'] is None else row['average']} ({row['answered']})",
+                )
+                for row in reports.satisfaction
+            ],
+            top=RATING_SCALE,
+        )
+    return {
+        "forecast": forecast,
+        "renewals": column_chart(
+            chart_id="chart-renewals",
+            title=f"Agreement terms ending per month, the next {RENEWAL_WINDOW_MONTHS} months",
+            columns=[(month.strftime("%b %y"), count) for month, count in reports.renewal_months],
+        ),
+        "invoices": invoices,
+        "satisfaction": satisfaction,
     }

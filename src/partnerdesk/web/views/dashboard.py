@@ -1,4 +1,5 @@
-"""The dashboard: counts, conversion and time per stage, and new leads per week."""
+"""The dashboard: counts, conversion and time per stage, new leads per week, and the partner
+phase's reports (forecast, renewals calendar, invoices outstanding, satisfaction trend)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,21 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from partnerdesk.web.dashboard import dashboard_charts, dashboard_figures
+from partnerdesk.web.dashboard import dashboard_charts, dashboard_figures, partner_charts, partner_figures
 
 
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     figures = dashboard_figures()
+    reports = partner_figures()
     return render(
         request,
         "partnerdesk/dashboard.html",
-        {"figures": figures, "charts": dashboard_charts(figures)},
+        {
+            "figures": figures,
+            "charts": dashboard_charts(figures),
+            "reports": reports,
+            "partner_charts": partner_charts(reports),
+        },
     )
