@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from partnerdesk.inbound.models import InboundMessage
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.mail.outbox import message_retry
 from partnerdesk.pipeline.services import ServiceError
@@ -19,29 +20,27 @@ from partnerdesk.web.access import outbox_message_or_404, safe_next
 PER_PAGE = 50
 
 
-@login_required
-@require_GET
-def outbox_list(request: HttpRequest) -> HttpResponse:
+def mail_list_page(
+    request: HttpRequest, *, model: type[InboundMessage | OutboxMessage], template: str
+) -> HttpResponse:
+    """A page of messages, newest first, filtered by `?status=`: the inbox and the outbox alike."""
     status = request.GET.get("status", "")
-    queryset = OutboxMessage.objects.defer("raw").order_by("-id")
-    if status in OutboxMessage.Status.values:
+    queryset = model.objects.defer("raw").order_by("-id")
+    if status in model.Status.values:
         queryset = queryset.filter(status=status)
     else:
         status = ""
     page = Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
     prefix = get_profile().organization.reference_prefix
     rows = [(m, f"{prefix}-{m.engagement_id}" if m.engagement_id else None) for m in page]
-    return render(
-        request,
-        "partnerdesk/outbox.html",
-        {
-            "profile": get_profile(),
-            "page": page,
-            "rows": rows,
-            "status": status,
-            "statuses": OutboxMessage.Status.choices,
-        },
-    )
+    context = {"profile": get_profile(), "page": page, "rows": rows, "status": status}
+    return render(request, template, context | {"statuses": model.Status.choices})
+
+
+@login_required
+@require_GET
+def outbox_list(request: HttpRequest) -> HttpResponse:
+    return mail_list_page(request, model=OutboxMessage, template="partnerdesk/outbox.html")
 
 
 @login_required
