@@ -20,7 +20,6 @@ from partnerdesk.agreements import storage
 from partnerdesk.agreements.models import Agreement
 from partnerdesk.agreements.selectors import agreement_for, agreement_missing
 from partnerdesk.agreements.services import (
-    DOCX,
     AgreementNotReady,
     _add_version,
     _check_file,
@@ -28,6 +27,7 @@ from partnerdesk.agreements.services import (
     _record,
     _save,
 )
+from partnerdesk.documents.base import DOCX_MIMETYPE
 from partnerdesk.lib import clock
 from partnerdesk.pipeline import services as pipeline
 from partnerdesk.pipeline.models import Engagement
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 Status = Agreement.Status
 # The partner phase's first SOP, started once the engagement is a Partner.
 FIRST_PARTNER_PLAYBOOK = "launch-meeting"
-SIGNED_SUFFIXES = {".docx": DOCX, ".pdf": "application/pdf"}
+SIGNED_SUFFIXES = {".docx": DOCX_MIMETYPE, ".pdf": "application/pdf"}
 
 
 @dataclass

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from decimal import Decimal, InvalidOperation
-from pathlib import PurePosixPath
 from typing import Any
 
 from django.db import transaction
@@ -20,6 +19,7 @@ from partnerdesk.agreements.diffing import docx_paragraphs, summarize_changes
 from partnerdesk.agreements.models import Addendum, Agreement, AgreementVersion, Signatory
 from partnerdesk.agreements.readiness import ADDENDUM_LABELS, addendum_kind
 from partnerdesk.agreements.selectors import agreement_for
+from partnerdesk.documents.base import DOCX_MIMETYPE, file_name_for
 from partnerdesk.documents.models import Document
 from partnerdesk.lib import clock
 from partnerdesk.lib.addresses import parse_contact
@@ -28,7 +28,6 @@ from partnerdesk.pipeline.services import Actor, ServiceError, timeline_record
 from partnerdesk.profile import get_profile
 
 Status = Agreement.Status
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MAX_FILE_BYTES = 25 * 1024 * 1024
 # The statuses in which the text and terms may still change.
 EDITABLE = (Status.DRAFT, Status.NEGOTIATING, Status.READY_TO_SIGN)
@@ -131,7 +130,7 @@ def agreement_create(
                 title=document.title,
                 store=document.store,
                 store_id=document.store_id,
-                filename=PurePosixPath(document.title.replace("/", "-")).name + ".docx",
+                filename=file_name_for(document.title) + ".docx",
                 content=content,
                 actor=actor,
             )
@@ -170,7 +169,7 @@ def _add_version(
         store=store,
         store_id=store_id,
         filename=filename,
-        content_type=DOCX if filename.lower().endswith(".docx") else "application/pdf",
+        content_type=DOCX_MIMETYPE if filename.lower().endswith(".docx") else "application/pdf",
         sha256=hashlib.sha256(content).hexdigest(),
         size=len(content),
         text=text,

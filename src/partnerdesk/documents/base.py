@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Protocol
+
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def file_name_for(title: str) -> str:
+    """A document's exact title as a file name (an attachment's, a download's): no slash in it."""
+    return PurePosixPath(title.replace("/", "-")).name
 
 
 class DocumentStoreError(Exception):

@@ -17,13 +17,12 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
-from partnerdesk.documents.base import DocumentStoreError, StoredItem, split_path
+from partnerdesk.documents.base import DOCX_MIMETYPE, DocumentStoreError, StoredItem, split_path
 from partnerdesk.documents.docx_text import marker_name
 from partnerdesk.documents.gdrive_config import DriveConfig, load_credentials, store_error
 
 FOLDER = "application/vnd.google-apps.folder"
 GOOGLE_DOC = "application/vnd.google-apps.document"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FILE_FIELDS = "id, name, mimeType, webViewLink"
 COPYING = " [partnerdesk: copying]"
 ROLES = {"editor": "writer", "viewer": "reader", "writer": "writer", "reader": "reader"}
@@ -144,7 +143,9 @@ class GoogleDriveStore:
             return self._item(found, folder.path)
         drive, _ = self._services()
         is_docx = suffix == ".docx"
-        media = MediaInMemoryUpload(content, mimetype=DOCX if is_docx else _mimetype(suffix), resumable=False)
+        media = MediaInMemoryUpload(
+            content, mimetype=DOCX_MIMETYPE if is_docx else _mimetype(suffix), resumable=False
+        )
         body = {"name": name, "parents": [folder.store_id]}
         if is_docx:
             body["mimeType"] = GOOGLE_DOC  # converted, so it reads and appends like a copy
@@ -199,7 +200,7 @@ class GoogleDriveStore:
             drive.files().get(fileId=store_id, supportsAllDrives=True, fields=FILE_FIELDS), what
         )
         if meta.get("mimeType") == GOOGLE_DOC:
-            return self._call(drive.files().export(fileId=store_id, mimeType=DOCX), what)
+            return self._call(drive.files().export(fileId=store_id, mimeType=DOCX_MIMETYPE), what)
         return self._call(drive.files().get_media(fileId=store_id, supportsAllDrives=True), what)
 
     @_retried

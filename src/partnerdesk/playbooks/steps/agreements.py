@@ -6,14 +6,14 @@ from __future__ import annotations
 import shlex
 import subprocess
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from partnerdesk.agreements import services as agreements
 from partnerdesk.agreements import status
 from partnerdesk.agreements.models import Agreement, AgreementVersion
 from partnerdesk.agreements.selectors import agreement_for
 from partnerdesk.agreements.storage import read_file
-from partnerdesk.documents.base import DocumentStoreError
+from partnerdesk.documents.base import DOCX_MIMETYPE, DocumentStoreError, file_name_for
 from partnerdesk.documents.models import Document
 from partnerdesk.integrations.docusign.envelopes import DocuSignConfig, DocuSignError, docusign_config
 from partnerdesk.integrations.docusign.sending import envelope_send
@@ -28,7 +28,6 @@ from partnerdesk.playbooks.specs import (
 from partnerdesk.playbooks.steps import StepOutcome
 from partnerdesk.profile import get_profile
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 CONVERTER_TIMEOUT_SECONDS = 180
 
 
@@ -187,7 +186,7 @@ def convert_to_pdf(content: bytes, command: str) -> bytes:
 
 
 def _filename(version: AgreementVersion) -> str:
-    return PurePosixPath(version.agreement.title.replace("/", "-")).name
+    return file_name_for(version.agreement.title)
 
 
 def agreement_attachment_names(ctx: RunContext) -> list[str]:
@@ -212,7 +211,7 @@ def agreement_attachments(ctx: RunContext) -> list[Attachment]:
     except DocumentStoreError as exc:
         raise StepFailed(f"document store: {exc}") from exc
     name = _filename(version)
-    attachments = [Attachment(filename=f"{name}.docx", content=content, mimetype=DOCX)]
+    attachments = [Attachment(filename=f"{name}.docx", content=content, mimetype=DOCX_MIMETYPE)]
     command = pdf_converter()
     if command:
         attachments.append(

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import PurePosixPath
 
-from partnerdesk.documents.base import DocumentStoreError, get_store
+from partnerdesk.documents.base import DOCX_MIMETYPE, DocumentStoreError, file_name_for, get_store
 from partnerdesk.documents.models import Document
 from partnerdesk.documents.services import document_from_template, document_share, running_notes_append
 from partnerdesk.lib import clock
@@ -20,8 +19,6 @@ from partnerdesk.playbooks.specs import (
     render,
 )
 from partnerdesk.playbooks.steps import StepOutcome
-
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _store_failure(exc: DocumentStoreError) -> StepFailed:
@@ -133,6 +130,6 @@ def attachments_of(step_ids: Sequence[str], ctx: RunContext) -> list[Attachment]
     for step_id in step_ids:
         document = Document.objects.get(pk=ctx.results[step_id]["document"])
         content = store.read_bytes(document.store_id)
-        filename = PurePosixPath(document.title.replace("/", "-")).name + ".docx"
-        attachments.append(Attachment(filename=filename, content=content, mimetype=DOCX))
+        filename = file_name_for(document.title) + ".docx"
+        attachments.append(Attachment(filename=filename, content=content, mimetype=DOCX_MIMETYPE))
     return attachments

@@ -58,15 +58,15 @@ def execute_send_email(step: SendEmailStep, ctx: RunContext, key: str) -> StepOu
     )
 
 
-def _missing(step: CheckStep, ctx: RunContext) -> tuple[str, list[str]]:
-    target = ctx.spec.step(step.message)
-    body = rendered_email(target, ctx)["body"]
+def _missing(step: CheckStep, ctx: RunContext) -> list[str]:
+    """What the checked message's body lacks of what the step says it must include."""
+    body = rendered_email(ctx.spec.step(step.message), ctx)["body"]
     wanted = [render(text, ctx.variables) for text in step.includes]
-    return target.title, [text for text in wanted if text not in body]
+    return [text for text in wanted if text not in body]
 
 
 def preview_check(step: CheckStep, ctx: RunContext) -> list[str]:
-    title, missing = _missing(step, ctx)
+    missing = _missing(step, ctx)
     if missing:
         return [f"FAILS: the message of step {step.message!r} lacks: {', '.join(missing)}"]
     wanted = ", ".join(render(text, ctx.variables) for text in step.includes)
@@ -74,7 +74,7 @@ def preview_check(step: CheckStep, ctx: RunContext) -> list[str]:
 
 
 def execute_check(step: CheckStep, ctx: RunContext, key: str) -> StepOutcome:
-    title, missing = _missing(step, ctx)
+    missing = _missing(step, ctx)
     if missing:
         raise StepFailed(f"the message of step {step.message!r} does not include {', '.join(missing)}")
     return StepOutcome(detail=f"the message of step {step.message!r} includes what it must")

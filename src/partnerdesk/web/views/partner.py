@@ -21,8 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from partnerdesk.agreements import storage
 from partnerdesk.agreements.models import Agreement
-from partnerdesk.agreements.services import DOCX, EDITABLE, MAX_FILE_BYTES, agreement_attach
-from partnerdesk.documents.base import DocumentStoreError, get_store
+from partnerdesk.agreements.services import EDITABLE, MAX_FILE_BYTES, agreement_attach
+from partnerdesk.documents.base import DOCX_MIMETYPE, DocumentStoreError, get_store
 from partnerdesk.documents.models import Document, Share
 from partnerdesk.documents.services import running_notes_append, stored_item
 from partnerdesk.pipeline.services import ServiceError
@@ -151,7 +151,7 @@ def partner_download(request: HttpRequest, token: str, document_id: int) -> Http
     except DocumentStoreError:
         raise Http404("the file is missing from the store") from None
     filename = PurePosixPath(filename.replace("/", "-").replace("\\", "-")).name
-    content_type = latest.content_type if latest is not None else DOCX
+    content_type = latest.content_type if latest is not None else DOCX_MIMETYPE
     return FileResponse(io.BytesIO(content), as_attachment=True, filename=filename, content_type=content_type)
 
 
