@@ -15,11 +15,13 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import docx
+
+from tests.fake_http import LoopbackFake
 
 FOLDER = "application/vnd.google-apps.folder"
 GOOGLE_DOC = "application/vnd.google-apps.document"
@@ -83,7 +85,9 @@ class FakeFile:
         return "".join(paragraph + "\n" for paragraph in self.paragraphs)
 
 
-class FakeGoogle:
+class FakeGoogle(LoopbackFake):
+    fake_name = "google"
+
     def __init__(
         self, *, drive_id: str = "0ATeamDrive", drive_name: str = "2i2c Team Drive", page_size: int = 2
     ):
@@ -95,29 +99,8 @@ class FakeGoogle:
         self.token = "fake"
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
     # Setting up and looking.
-
-    def start(self) -> FakeGoogle:
-        fake = self
-
-        class Handler(_Handler):
-            google = fake
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def add(
         self,
@@ -418,3 +401,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         pass
+
+
+FakeGoogle.handler = _Handler

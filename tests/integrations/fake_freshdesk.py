@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
+
+from tests.fake_http import LoopbackFake
 
 API_KEY = "fd-test-key"
 
 
-class FakeFreshdesk:
+class FakeFreshdesk(LoopbackFake):
+    fake_name = "freshdesk"
+
     def __init__(self, *, page_size: int | None = None) -> None:
         self.tickets: list[dict[str, Any]] = []
         self.conversations: dict[int, list[dict[str, Any]]] = {}
@@ -24,27 +27,6 @@ class FakeFreshdesk:
         self.page_size = page_size  # None: the per_page asked for
         self.rate_limited: list[str] = []  # paths that answer one 429 each, in order
         self.requests: list[str] = []
-        self._server: ThreadingHTTPServer | None = None
-
-    def start(self) -> FakeFreshdesk:
-        fake = self
-
-        class Handler(_Handler):
-            freshdesk = fake
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def add_ticket(
         self, ticket_id: int, requester: tuple[str, str], *, conversations=(), **fields: Any
@@ -176,3 +158,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         pass
+
+
+FakeFreshdesk.handler = _Handler
