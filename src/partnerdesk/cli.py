@@ -4,16 +4,18 @@ Whatever goes wrong ends in one clear line on stderr and a non-zero exit status;
 traceback of an unexpected error goes to `errors.log` in the data folder, not to the terminal.
 """
 
-from __future__ import annotations
-
-import datetime as dt
+# Only `os` and `sys` before the dispatch below (and no `from __future__ import annotations`,
+# which imports a module too): an MTA runs `partnerdesk mailgate` once per message, and whatever
+# this file imports it pays for on every delivery. Everything else is imported where it is used.
 import os
 import sys
-import traceback
-from pathlib import Path
 
 
-def _log_traceback() -> Path | None:
+def _log_traceback() -> str | None:
+    import datetime as dt
+    import traceback
+    from pathlib import Path
+
     home = Path(os.environ.get("PARTNERDESK_HOME") or "var")
     try:
         home.mkdir(parents=True, exist_ok=True)
@@ -21,21 +23,21 @@ def _log_traceback() -> Path | None:
         with log.open("a", encoding="utf-8") as handle:
             handle.write(f"--- {dt.datetime.now(dt.UTC).isoformat()} partnerdesk {' '.join(sys.argv[1:])}\n")
             handle.write(traceback.format_exc())
-        return log
+        return str(log)
     except OSError:
         return None
 
 
 def main(argv: list[str] | None = None) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partnerdesk.settings")
     argv = list(sys.argv if argv is None else argv)
     argv[0] = "partnerdesk"
     if len(argv) > 1 and argv[1] == "mailgate":
-        # An MTA runs this once per message: spool it with the standard library alone, no Django.
+        # An MTA runs this once per message: spool it with `os` and `sys` alone, no Django.
         from partnerdesk.inbound.mailgate import main as mailgate_main
 
         mailgate_main(argv)
 
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partnerdesk.settings")
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
     from django.db import DatabaseError
