@@ -118,6 +118,8 @@ urlpatterns = [
     path("login/token/<str:token>/", auth.login_with_token, name="login-token"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("welcome/<uidb64>/<token>/", auth.InvitationAcceptView.as_view(), name="invitation-accept"),
+    # The admin signs in through the sign-in page above, so one throttle covers both (no name: a redirect).
+    path("admin/login/", auth.admin_login),
     path("admin/", admin.site.urls),
     path("hooks/", include("partnerdesk.inbound.urls")),
     # Partner-facing pages: reached by signed, expiring links, without sign-in.

@@ -150,7 +150,7 @@ def test_sign_in_is_throttled_after_repeated_failures_for_that_username(client, 
         assert "Please enter a correct username and password" in page
 
     blocked = client.post(reverse("login"), {"username": "alice", "password": "correct horse battery"})
-    assert blocked.status_code == 200
+    assert blocked.status_code == 429  # the "try again in N minutes" page
     assert "Too many failed sign-in attempts" in blocked.content.decode()
     assert "_auth_user_id" not in client.session
 

@@ -24,21 +24,26 @@ STAGES = [(stage.value, stage.label) for stage in Stage]
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
-    """Django's sign-in form, refusing to check any password after repeated failures."""
+    """Django's sign-in form, refusing to check any password after repeated failures.
+
+    After `is_valid()`, `throttled` is the block that refused the attempt, if one did: the view
+    answers with the "try again in N minutes" page instead of the form.
+    """
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "throttled": (
-            "Too many failed sign-in attempts. Wait 15 minutes, or ask for a one-time sign-in link "
-            "(partnerdesk login-link)."
-        ),
+        "throttled": "Too many failed sign-in attempts. Try again in %(minutes)s minutes.",
     }
+    throttled: throttle.Block | None = None
 
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username") or ""
         address = throttle.client_address(self.request) if self.request else "unknown"
-        if throttle.sign_in_blocked(username=username, address=address):
-            raise ValidationError(self.error_messages["throttled"], code="throttled")
+        self.throttled = throttle.sign_in_blocked(username=username, address=address)
+        if self.throttled is not None:
+            raise ValidationError(
+                self.error_messages["throttled"], code="throttled", params={"minutes": self.throttled.minutes}
+            )
         try:
             cleaned = super().clean()
         except ValidationError:
