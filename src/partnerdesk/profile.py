@@ -80,6 +80,9 @@ class TeamSection(_Section):
 
 class SchedulingSection(_Section):
     link: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
+    # The meeting's length: when set, a playbook's check of the invitation (hail-the-lead's)
+    # requires the link or the text to say it ("30-minute", "30 minutes").
+    meeting_minutes: int | None = Field(default=None, ge=5, le=480)
 
 
 class GoogleDriveSection(_Section):

@@ -196,7 +196,7 @@ def test_sharing_records_each_contact_and_queues_one_email_each_from_the_shared_
     assert messages[0].subject == (
         f'[{harbor.reference}] Document shared with you: "Running notes -- Harbor University + 2i2c"'
     )
-    body = email.get_content().replace("\r\n", "\n")
+    body = email.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
     assert body.startswith("Hello Lee Park,\n\n")
     assert "you can edit it" in body
     assert "Our notes for Thursday's meeting." in body

@@ -55,7 +55,7 @@ def test_when_turned_on_the_unknown_sender_is_acknowledged_in_the_thread_as_an_a
     assert sent["Auto-Submitted"] == "auto-replied"
     assert sent["X-Loop"] == "partnerships@2i2c.org"
     assert sent["In-Reply-To"] == "<inquiry-1@wien.example.at>"
-    body = sent.get_content()
+    body = sent.get_body(preferencelist=("plain",)).get_content()
     assert "This is an automatic acknowledgement" in body and reference in body
 
 

@@ -55,7 +55,8 @@ def test_a_command_on_the_first_line_with_bare_addresses_takes_the_partner_from_
         "kim@river.example.org",
         "sam@river.example.org",
     ]
-    assert "Done: Hail the Lead for river.example.org" in answer_to("bob@2i2c.org").get_content()
+    answer = answer_to("bob@2i2c.org").get_body(preferencelist=("plain",)).get_content()
+    assert "Done: Hail the Lead for river.example.org" in answer
 
 
 def test_a_forwarded_inquiry_gives_the_contact_of_the_original_sender():
@@ -74,7 +75,7 @@ def test_a_command_without_an_address_gets_an_answer_saying_what_is_missing_and_
     assert answer["Subject"] == "Re: Hail the Lead"
     assert answer["In-Reply-To"] == "<hail-4@mail.2i2c.org>"
     assert answer["Auto-Submitted"] == "auto-replied"
-    text = answer.get_content()
+    text = answer.get_body(preferencelist=("plain",)).get_content()
     assert "I found no contact email address in your message" in text
     assert "To ask again" in text and "Lee Park <lee@harbor.example.edu>" in text
 

@@ -40,7 +40,7 @@ def _text(part) -> str:
     return part.get_content().replace("\r\n", "\n")
 
 
-def test_a_message_has_the_standard_headers_and_a_utf8_plain_text_body():
+def test_a_message_has_the_standard_headers_and_utf8_text_and_html_parts():
     parsed = _parsed(_build(cc=["partnerships@2i2c.org"], reply_to="partnerships@2i2c.org"))
     assert parsed["From"] == "2i2c's Partnerships Team <partnerships@2i2c.org>"
     assert parsed["To"] == "Lucía García <lucia@harbor.example.edu>"
@@ -50,9 +50,12 @@ def test_a_message_has_the_standard_headers_and_a_utf8_plain_text_body():
     assert parsed["Message-ID"] == "<abc.123@2i2c.org>"
     assert parsed["MIME-Version"] == "1.0"
     assert parsed["Date"]
-    assert parsed.get_content_type() == "text/plain"
-    assert parsed.get_content_charset() == "utf-8"
-    assert _text(parsed) == "Dear Lucía,\n\nThank you.\n"
+    assert parsed.get_content_type() == "multipart/alternative"
+    plain, html = parsed.get_payload()
+    assert (plain.get_content_type(), html.get_content_type()) == ("text/plain", "text/html")
+    assert plain.get_content_charset() == html.get_content_charset() == "utf-8"
+    assert _text(plain) == "Dear Lucía,\n\nThank you.\n"
+    assert "<p>Dear Lucía,</p>\n<p>Thank you.</p>" in _text(html)
 
 
 def test_the_bytes_are_seven_bit_with_crlf_line_endings():

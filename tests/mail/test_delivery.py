@@ -47,7 +47,8 @@ def test_the_server_gets_the_envelope_headers_and_body_and_the_message_is_sent(
     assert message["Subject"] == f"[{engagement.reference}] Thank you for your interest"
     assert message["Message-ID"] == queued.message_id
     assert (
-        message.get_content().replace("\r\n", "\n") == "Dear Lee,\n\nThank you for your interest in 2i2c.\n"
+        message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+        == "Dear Lee,\n\nThank you for your interest in 2i2c.\n"
     )
 
     queued.refresh_from_db()

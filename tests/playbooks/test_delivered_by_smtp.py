@@ -34,7 +34,10 @@ def test_hail_the_lead_reaches_the_contacts_from_the_shared_mailbox_with_it_in_c
     assert message["Cc"] == "partnerships@2i2c.org"
     assert message["Subject"] == f"[{reference}] Thank you for your interest in 2i2c"
     assert message["Message-ID"] == OutboxMessage.objects.get().message_id
-    assert "https://calendly.com/colliand/2i2c-30-minute-zoom-meeting" in message.get_content()
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "clicking here (https://calendly.com/colliand/2i2c-30-minute-zoom-meeting)" in text
+    assert '<a href="https://calendly.com/colliand/2i2c-30-minute-zoom-meeting"' in html
 
     assert cli("worker", "--once").code == 0
     assert len(smtp_server.handler.delivered) == 1  # delivered once, however often the worker runs

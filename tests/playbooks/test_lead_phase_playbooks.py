@@ -35,6 +35,11 @@ If you wish to connect for a conversation, I invite you to [schedule a virtual m
 Best regards,
 2i2c's Partnerships Team
 """
+# What the contact reads in the text part: the handbook's Markdown link written out.
+CANNED_RESPONSE_TEXT = CANNED_RESPONSE.replace(
+    "[schedule a virtual meeting by clicking here](https://calendly.com/colliand/2i2c-30-minute-zoom-meeting)",
+    "schedule a virtual meeting by clicking here (https://calendly.com/colliand/2i2c-30-minute-zoom-meeting)",
+)
 
 
 def _hail(cli, *extra: str):
@@ -64,12 +69,20 @@ def test_hail_the_lead_opens_the_lead_and_queues_the_canned_response_word_for_wo
     assert message.subject == f"[{engagement.reference}] Thank you for your interest in 2i2c"
     assert message.engagement == engagement
     parsed = email.message_from_bytes(bytes(message.raw), policy=email.policy.default)
-    assert parsed.get_content().replace("\r\n", "\n") == CANNED_RESPONSE
+    assert parsed.get_content_type() == "multipart/alternative"
+    text = parsed.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+    assert text == CANNED_RESPONSE_TEXT
+    html = parsed.get_body(preferencelist=("html",)).get_content()
+    assert (
+        '<a href="https://calendly.com/colliand/2i2c-30-minute-zoom-meeting" rel="noopener noreferrer">'
+        "schedule a virtual meeting by clicking here</a>" in html
+    )
     run = PlaybookRun.objects.get()
     assert run.status == "succeeded"
+    # The handbook's order: the response is sent, then the confirmation (of the queued message).
     assert list(run.steps.values_list("step_id", "status")) == [
-        ("confirm-meeting-link", "done"),
         ("canned-response", "done"),
+        ("confirm-meeting-link", "done"),
     ]
 
 
@@ -106,10 +119,10 @@ def test_the_check_stops_the_run_before_anything_is_sent_when_the_link_is_missin
     result = _hail(cli)
     assert result.code == 1
     assert (
-        "step 1 (confirm-meeting-link) failed: the message of step 'canned-response' does not include "
-        in result.err
+        "step 1 (canned-response) failed: not sent: step 2 (Confirm canned response links to "
+        "https://calendly.com/colliand/2i2c-30-minute-zoom-meeting" in result.err
     )
-    assert "https://calendly.com/colliand/2i2c-30-minute-zoom-meeting" in result.err
+    assert "its HTML part has no link to calendly.com/colliand/2i2c-30-minute-zoom-meeting" in result.err
     assert OutboxMessage.objects.count() == 0
     assert PlaybookRun.objects.get().status == "failed"
 
@@ -122,9 +135,10 @@ def test_a_dry_run_shows_the_exact_email_and_creates_nothing(cli, data_folder):
     assert "To: lee@harbor.example.edu, ana@harbor.example.edu" in result.out or "To: Lee" in result.out
     assert "Cc: partnerships@2i2c.org" in result.out
     assert (
-        "[schedule a virtual meeting by clicking here](https://calendly.com/colliand/2i2c-30-minute-zoom-meeting)"
+        "schedule a virtual meeting by clicking here (https://calendly.com/colliand/2i2c-30-minute-zoom-meeting)"
         in result.out
     )
+    assert "passes: the message of step 'canned-response' holds to the rule" in result.out
     assert Engagement.objects.count() == Contact.objects.count() == OutboxMessage.objects.count() == 0
     assert PlaybookRun.objects.count() == 0
 

@@ -53,7 +53,8 @@ def travel(monkeypatch):
 
 
 def _body(message: OutboxMessage) -> str:
-    return message_from_bytes(bytes(message.raw), policy=policy.default).get_content().replace("\r\n", "\n")
+    parsed = message_from_bytes(bytes(message.raw), policy=policy.default)
+    return parsed.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
 
 
 def _form_link(message: OutboxMessage) -> str:

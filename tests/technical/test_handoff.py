@@ -103,7 +103,7 @@ def test_a_ready_handoff_files_emails_and_opens_exactly_one_issue_even_when_run_
     assert cli("worker", "--once").code == 0
     [received] = smtp_server.handler.delivered
     assert received.rcpt_tos == ["engineering@2i2c.org"]
-    assert "CILogon" in received.message.get_content()
+    assert "CILogon" in received.message.get_body(preferencelist=("plain",)).get_content()
     shown = json.loads(cli("tech", "show", harbor, "--json").out)
     assert shown["handoff"]["issue_url"] == "https://github.com/2i2c-org/infrastructure/issues/1"
     assert (

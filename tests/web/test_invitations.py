@@ -28,7 +28,8 @@ def staff_client(alice, client):
 
 
 def _link(message: OutboxMessage) -> str:
-    body = message_from_bytes(bytes(message.raw), policy=policy.default).get_content()
+    parsed = message_from_bytes(bytes(message.raw), policy=policy.default)
+    body = parsed.get_body(preferencelist=("plain",)).get_content()
     match = LINK.search(body)
     assert match, body
     return match.group(1)

@@ -37,7 +37,7 @@ LINK = re.compile(r"https?://\S+?(/p/docs/[A-Za-z0-9_-]+/)")
 
 def _body(message: OutboxMessage) -> str:
     email = message_from_bytes(bytes(message.raw), policy=policy.default)
-    return email.get_content().replace("\r\n", "\n")
+    return email.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
 
 
 def _link_in(message: OutboxMessage) -> str:

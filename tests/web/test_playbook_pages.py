@@ -126,7 +126,7 @@ def test_the_playbooks_page_shows_the_handbook_text_and_triggers(alice_client):
     assert "<h4>SOP: Hail the Lead</h4>" in page
     assert "Lead phase SOPs" in page and "a team member&#x27;s email command" in page
     assert "<strong>contact(s) with email addresses</strong>" in page
-    assert "<pre>Hello!" in page and "Meet with the lead" in page
+    assert "<pre><code>Hello!" in page and "Meet with the lead" in page
 
 
 def test_a_team_playbook_that_fails_to_load_is_shown_plainly_and_escaped(alice_client, team_folder):

@@ -33,6 +33,7 @@ from partnerdesk.profile import get_profile
 __all__ = [
     "DeliveryReport",
     "default_from_address",
+    "message_compose",
     "message_preview",
     "message_queue",
     "message_retry",
@@ -120,6 +121,9 @@ def message_queue(
 ) -> OutboxMessage:
     """Queue one message. Call it inside the transaction that causes the message.
 
+    `body` is Markdown: the message carries it as a text/plain part (links written out) and a
+    text/html part (real anchors), so no caller writes Markdown syntax into what is sent.
+
     With an idempotency key already used, returns that message and writes nothing. With an
     engagement, the subject carries its reference and its timeline gets one entry.
     """
@@ -173,6 +177,34 @@ def message_queue(
             raise
         return existing
     return message
+
+
+def message_compose(
+    *,
+    to: Sequence[str],
+    subject: str,
+    body: str,
+    from_addr: str | None = None,
+    cc: Sequence[str] = (),
+    bcc: Sequence[str] = (),
+    reply_to: str | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    attachments: Sequence[Attachment] = (),
+    engagement: Engagement | None = None,
+) -> EmailMessage:
+    """The message `message_queue` would queue (its parts rendered), writing nothing."""
+    return _compose(
+        to=to,
+        subject=subject,
+        body=body,
+        from_addr=from_addr,
+        cc=cc,
+        bcc=bcc,
+        reply_to=reply_to,
+        extra_headers=extra_headers,
+        attachments=attachments,
+        engagement=engagement,
+    ).message
 
 
 def message_preview(

@@ -211,6 +211,13 @@ def _start_run(
     Engagement.objects.select_for_update().filter(pk=engagement.pk).first()
     unfinished = _unfinished_run(engagement, spec.name)
     if unfinished is not None:
+        if not unfinished.steps.filter(status=StepRun.Status.DONE).exists():
+            # Nothing was done yet (e.g. a check refused the first email): carry on with the
+            # playbook as it is now, so fixing the file is enough.
+            unfinished.spec = spec.model_dump(mode="json", by_alias=True)
+            unfinished.save(update_fields=["spec"])
+            unfinished.steps.all().delete()
+            _create_step_runs(unfinished, spec, ctx)
         return unfinished, True
     ctx_contacts = list(engagement.contacts.all())
     _refuse_unless_allowed(spec, Stage(engagement.stage), ctx_contacts, engagement.reference, engagement)
@@ -234,11 +241,15 @@ def _start_run(
             )
     except IntegrityError:
         raise PlaybookRefused(f"{spec.name} is already running for {engagement.reference}") from None
+    _create_step_runs(run, spec, ctx)
+    return run, False
+
+
+def _create_step_runs(run: PlaybookRun, spec: PlaybookSpec, ctx: RunContext) -> None:
     StepRun.objects.bulk_create(
         StepRun(run=run, index=index, step_id=step.id, kind=step.kind, title=step_title(step, ctx))
         for index, step in enumerate(spec.steps, start=1)
     )
-    return run, False
 
 
 def _finish(run: PlaybookRun, *, status: str, error: str, actor: Actor) -> None:

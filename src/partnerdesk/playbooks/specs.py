@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from partnerdesk.lib.toml_files import read_toml, validate
 from partnerdesk.pipeline.stages import Stage
@@ -66,6 +66,7 @@ def template_fields(text: str) -> list[str]:
 
 def _check_template(value: Any) -> Any:
     texts = [value] if isinstance(value, str) else list(value.values()) if isinstance(value, dict) else value
+    texts = texts or []
     for text in texts:
         if not isinstance(text, str):
             continue
@@ -102,9 +103,14 @@ class GuardSpec(_Strict):
 
 class _Step(_Strict):
     id: Name
+    # What partnerdesk does, in run reports and the dry-run.
     title: Text
+    # The handbook's items this step carries out, in the handbook's words and order: the rendered
+    # handbook lists these (the title under them, as what partnerdesk does). Left out: the title is
+    # the handbook's item. Empty: a step of the automation only, marked so in the handbook.
+    handbook: list[Text] | None = None
 
-    _templates = field_validator("title")(_check_template)
+    _templates = field_validator("title", "handbook")(_check_template)
 
 
 class SendEmailStep(_Step):
@@ -135,11 +141,25 @@ class CirculateForSignatureStep(SendEmailStep):
 
 
 class CheckStep(_Step):
+    """A rule on an email of the playbook, checked on the message as queued (its text and HTML
+    parts after rendering) before it can be delivered: a message that breaks it is never sent."""
+
     kind: Literal["check"]
     message: Name
-    includes: list[Text]
+    # Texts the message must show (in its text part).
+    includes: list[Text] = Field(default_factory=list)
+    # Addresses the HTML part must link to (an anchor to the same host and path).
+    links_to: list[Text] = Field(default_factory=list)
+    # When the profile names `scheduling.meeting_minutes`: the link or the text says that length.
+    meeting_length: bool = False
 
-    _more_templates = field_validator("includes")(_check_template)
+    _more_templates = field_validator("includes", "links_to")(_check_template)
+
+    @model_validator(mode="after")
+    def _has_a_rule(self) -> CheckStep:
+        if not (self.includes or self.links_to or self.meeting_length):
+            raise ValueError("a check needs a rule: includes, links_to or meeting_length")
+        return self
 
 
 class EnsureFolderStep(_Step):
@@ -263,6 +283,8 @@ class PlaybookSpec(_Strict):
     description: Text
     trigger: TriggerSpec
     guards: GuardSpec = GuardSpec()
+    # How the handbook writes the SOP's items: a numbered list (an action script) or bullets.
+    handbook_list: Literal["numbered", "bulleted"] = "numbered"
 
     _templates = field_validator("title", "description")(_check_template)
     creates_engagement: bool = False
@@ -280,7 +302,7 @@ class PlaybookSpec(_Strict):
             if step.id in seen:
                 problems.append(f"{where}.id: another step already has this id")
             if isinstance(step, CheckStep) and (
-                step.message not in {s.id for s in self.steps if isinstance(s, SendEmailStep)}
+                step.message not in {s.id for s in self.steps if s.kind == "send_email"}
             ):
                 problems.append(f"{where}.message: no send_email step with id {step.message!r}")
             if isinstance(step, ShareStep) and seen.get(step.document) != "copy_template":
@@ -364,15 +386,22 @@ class PlaybookLibrary:
         )
 
 
-# The handbook's order within a phase; playbooks a team adds come after.
-_ORDER = {
-    "hail-the-lead": 0,
-    "create-running-notes": 1,
-    "meet-with-lead": 2,
-    "send-draft-contract": 0,
-    "service-agreement-negotiation": 1,
-    "docusign-agreement": 2,
-}
+# The handbook's SOPs in its order: the playbooks, and the partner-phase SOPs that the
+# partnership ticklers carry out (described by playbooks/handbook/*.toml). Playbooks a team adds,
+# and technical-exchange, are partnerdesk's own and come after them.
+HANDBOOK_SOPS = (
+    "hail-the-lead",
+    "create-running-notes",
+    "meet-with-lead",
+    "send-draft-contract",
+    "service-agreement-negotiation",
+    "docusign-agreement",
+    "launch-meeting",
+    "invoicing",
+    "satisfaction-check-in",
+    "renewal-tickler-system",
+)
+_ORDER = {name: index for index, name in enumerate(HANDBOOK_SOPS)}
 
 
 def load_library(folders: Iterable[Path]) -> PlaybookLibrary:

@@ -1,13 +1,26 @@
-"""send_email and check: the canned response, rendered, checked, and queued in the outbox."""
+"""send_email and check: the canned response, rendered, queued in the outbox, and checked.
+
+A check inspects the message as queued: its text part and its HTML part's anchors, after the
+Markdown is rendered. It runs twice. The send step runs every check on its message right after
+queueing it, in the same transaction: a message a check refuses is rolled back with the step,
+so it never becomes deliverable and the run stops with the reason. The check step itself, where
+the handbook lists it (after the send), confirms the queued message again and records it.
+"""
 
 from __future__ import annotations
 
+import re
+from email.message import EmailMessage
 from typing import Any
+from urllib.parse import urlsplit
 
-from partnerdesk.mail.outbox import message_preview, message_queue
+from partnerdesk.mail.composing import body_parts, parse_message
+from partnerdesk.mail.models import OutboxMessage
+from partnerdesk.mail.outbox import message_compose, message_preview, message_queue
 from partnerdesk.playbooks.context import RunContext, StepFailed
 from partnerdesk.playbooks.specs import CheckStep, SendEmailStep, render
 from partnerdesk.playbooks.steps import StepOutcome
+from partnerdesk.profile import get_profile
 
 
 def rendered_email(step: SendEmailStep, ctx: RunContext) -> dict[str, Any]:
@@ -52,29 +65,86 @@ def execute_send_email(step: SendEmailStep, ctx: RunContext, key: str) -> StepOu
         idempotency_key=key,
         actor=ctx.actor,
     )
+    # Before the step's transaction commits: a refused message is rolled back, never sent.
+    refuse_unless_checks_pass(step, ctx, parse_message(bytes(message.raw)))
     return StepOutcome(
         detail=f"queued {message.subject!r} to {', '.join(message.to)}",
         result={"outbox": message.pk, "message_id": message.message_id},
     )
 
 
-def _missing(step: CheckStep, ctx: RunContext) -> list[str]:
-    """What the checked message's body lacks of what the step says it must include."""
-    body = rendered_email(ctx.spec.step(step.message), ctx)["body"]
-    wanted = [render(text, ctx.variables) for text in step.includes]
-    return [text for text in wanted if text not in body]
+def _same_target(href: str, wanted: str) -> bool:
+    got, want = urlsplit(href.strip()), urlsplit(wanted.strip())
+    return (
+        got.scheme.lower() in ("http", "https")
+        and got.netloc.lower() == want.netloc.lower()
+        and got.path.rstrip("/") == want.path.rstrip("/")
+    )
+
+
+def _says_minutes(text: str, minutes: int) -> bool:
+    return bool(re.search(rf"(?<!\d){minutes}\s*-?\s*min(ute)?s?\b", text, re.IGNORECASE))
+
+
+def check_problems(step: CheckStep, ctx: RunContext, message: EmailMessage) -> list[str]:
+    """What the message breaks of the check's rules, said for the person who runs the playbook."""
+    parts = body_parts(message)
+    problems = []
+    for text in (render(text, ctx.variables) for text in step.includes):
+        if text not in parts.text:
+            problems.append(f"its text does not include {text!r}")
+    links = []
+    for wanted in (render(link, ctx.variables) for link in step.links_to):
+        matching = [href for href in parts.hrefs if _same_target(href, wanted)]
+        if not matching:
+            target = urlsplit(wanted)
+            problems.append(f"its HTML part has no link to {target.netloc}{target.path}")
+        links += matching
+    minutes = get_profile().scheduling.meeting_minutes
+    if step.meeting_length and minutes:
+        said = [*(links or parts.hrefs), parts.text, parts.html_text]
+        if not any(_says_minutes(text, minutes) for text in said):
+            problems.append(f"neither its link nor its text says {minutes} minutes (the profile's length)")
+    return problems
+
+
+def refuse_unless_checks_pass(step: SendEmailStep, ctx: RunContext, message: EmailMessage) -> None:
+    """Raise StepFailed, naming the check and what fails, when a check of `step` refuses it."""
+    for index, check in enumerate(ctx.spec.steps, start=1):
+        if isinstance(check, CheckStep) and check.message == step.id:
+            problems = check_problems(check, ctx, message)
+            if problems:
+                title = render(check.title, ctx.variables)
+                raise StepFailed(
+                    f"not sent: step {index} ({title}) refuses the message: {'; '.join(problems)}"
+                )
+
+
+def _checked_message(step: CheckStep, ctx: RunContext) -> tuple[EmailMessage, str]:
+    """The message the check is about: as queued, or (before it is, or in a dry-run) as composed."""
+    queued = ctx.results.get(step.message, {}).get("outbox")
+    if queued is not None:
+        row = OutboxMessage.objects.filter(pk=queued).first()
+        if row is None:
+            raise StepFailed(f"the message of step {step.message!r} is no longer in the outbox")
+        return parse_message(bytes(row.raw)), "queued"
+    if step.message in ctx.results:
+        raise StepFailed(f"step {step.message!r} queued no email to check")
+    email = rendered_email(ctx.spec.step(step.message), ctx)
+    return message_compose(**email, engagement=ctx.engagement), "to be queued"
 
 
 def preview_check(step: CheckStep, ctx: RunContext) -> list[str]:
-    missing = _missing(step, ctx)
-    if missing:
-        return [f"FAILS: the message of step {step.message!r} lacks: {', '.join(missing)}"]
-    wanted = ", ".join(render(text, ctx.variables) for text in step.includes)
-    return [f"passes: the message of step {step.message!r} includes {wanted}"]
+    message, _ = _checked_message(step, ctx)
+    problems = check_problems(step, ctx, message)
+    if problems:
+        return [f"FAILS: the message of step {step.message!r}: {'; '.join(problems)}; it would not be sent"]
+    return [f"passes: the message of step {step.message!r} holds to the rule"]
 
 
 def execute_check(step: CheckStep, ctx: RunContext, key: str) -> StepOutcome:
-    missing = _missing(step, ctx)
-    if missing:
-        raise StepFailed(f"the message of step {step.message!r} does not include {', '.join(missing)}")
-    return StepOutcome(detail=f"the message of step {step.message!r} includes what it must")
+    message, state = _checked_message(step, ctx)
+    problems = check_problems(step, ctx, message)
+    if problems:
+        raise StepFailed(f"the message of step {step.message!r} ({state}): {'; '.join(problems)}")
+    return StepOutcome(detail=f"the message of step {step.message!r} ({state}) holds to the rule")

@@ -1,0 +1,192 @@
+"""Markdown, rendered one way for the web pages and for every email: markdown-it-py, CommonMark.
+
+Nothing from data becomes markup: raw HTML in the source is shown as text, and a link's target
+must be http(s) or mailto (any other link stays text). A bare http(s) address becomes a link.
+
+Mail gets two renderings of one body: HTML (`markdown_html(..., breaks=True)`, a line break in
+the source is a line break in the message) and plain text (`markdown_text`), which is the source
+itself with only its Markdown syntax made readable: `[text](url)` becomes `text (url)`,
+`**bold**` becomes `bold`, a heading's `#` and a fence's backticks go (`<https://...>` and
+`Name <address>` stay as written). Text without Markdown syntax comes out exactly as it went in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from functools import cache
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+
+_ALLOWED_SCHEMES = ("http://", "https://", "mailto:")
+# A bare address in text; trailing punctuation is the sentence's, not the address's.
+_BARE_URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+_TRAILING = ".,;:!?*_~"
+
+
+def link_allowed(url: str) -> bool:
+    return url.strip().lower().startswith(_ALLOWED_SCHEMES)
+
+
+def _bare_url_end(url: str) -> str:
+    while url and (url[-1] in _TRAILING or (url[-1] == ")" and url.count("(") < url.count(")"))):
+        url = url[:-1]
+    return url
+
+
+def _link_bare_urls(state: StateCore) -> None:
+    """A core rule: `https://...` in text becomes a link (as linkify would, without its package)."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children: list[Token] = []
+        in_link = 0
+        for token in block.children:
+            in_link += 1 if token.type == "link_open" else -1 if token.type == "link_close" else 0
+            if token.type != "text" or in_link or "://" not in token.content:
+                children.append(token)
+                continue
+            text, position = token.content, 0
+            for match in _BARE_URL.finditer(text):
+                url = _bare_url_end(match.group(0))
+                href = state.md.normalizeLink(url)
+                if len(url) <= len("https://") or not state.md.validateLink(href):
+                    continue
+                if match.start() > position:
+                    children.append(_text_token(text[position : match.start()], token.level))
+                link_open = Token("link_open", "a", 1, level=token.level, markup="linkify", info="auto")
+                link_open.attrSet("href", href)
+                children += [
+                    link_open,
+                    _text_token(url, token.level + 1),
+                    Token("link_close", "a", -1, level=token.level, markup="linkify", info="auto"),
+                ]
+                position = match.start() + len(url)
+            if position < len(text):
+                children.append(_text_token(text[position:], token.level))
+        block.children = children
+
+
+def _text_token(content: str, level: int) -> Token:
+    return Token("text", "", 0, level=level, content=content)
+
+
+@cache
+def _parser(*, breaks: bool) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "breaks": breaks})
+    md.validateLink = link_allowed  # type: ignore[method-assign]
+    md.core.ruler.after("inline", "bare_urls", _link_bare_urls)
+    return md
+
+
+def markdown_html(text: str, *, breaks: bool = False, heading_offset: int = 0) -> str:
+    """HTML for the Markdown `text`; every character of the source is escaped or markup.
+
+    `breaks`: a line break in a paragraph is kept (mail); `heading_offset`: `#` becomes h(1+n),
+    for a page that has its own headings above.
+    """
+    md = _parser(breaks=breaks)
+    env: dict[str, object] = {}
+    tokens = md.parse(text, env)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close") and heading_offset:
+            token.tag = f"h{min(int(token.tag[1]) + heading_offset, 6)}"
+        if token.children:
+            token.children = list(_html_inline(token.children))
+    return str(md.renderer.render(tokens, md.options, env))
+
+
+def _html_inline(children: Sequence[Token]) -> Iterator[Token]:
+    for child in children:
+        if child.type == "link_open":
+            child.attrSet("rel", "noopener noreferrer")
+        # `Name <lee@example.org>` keeps its brackets around the anchor, as it was written.
+        if child.type == "link_open" and child.markup == "autolink":
+            yield _text_token("<", child.level)
+        yield child
+        if child.type == "link_close" and child.markup == "autolink":
+            yield _text_token(">", child.level)
+
+
+def _plain_inline(children: Sequence[Token]) -> str:
+    out: list[str] = []
+    links: list[tuple[str, int]] = []  # (href, where its text starts in out)
+    for token in children:
+        kind = token.type
+        if kind in ("text", "text_special", "code_inline", "html_inline"):
+            out.append(token.content)
+        elif kind in ("softbreak", "hardbreak"):
+            out.append("\n")
+        elif kind == "link_open" and token.markup == "autolink":
+            out.append("<")  # `<https://...>` and `Name <lee@example.org>` stay as written
+            links.append(("", len(out)))
+        elif kind == "link_close" and token.markup == "autolink":
+            links.pop()
+            out.append(">")
+        elif kind == "link_open":
+            links.append((str(token.attrGet("href") or ""), len(out)))
+        elif kind == "link_close" and links:
+            href, start = links.pop()
+            label = "".join(out[start:]).strip()
+            shown = href.removeprefix("mailto:") if href.lower().startswith("mailto:") else href
+            if label not in (href, shown):
+                out.append(f" ({shown})")
+        elif kind == "image":
+            alt = "".join(child.content for child in token.children or ())
+            out.append(f"{alt} ({token.attrGet('src')})" if alt else str(token.attrGet("src")))
+    return "".join(out)
+
+
+def _with_prefixes(source: list[str], content: str, plain: str) -> list[str]:
+    """The source lines of one block with their text replaced by `plain`, keeping each line's
+    prefix (indentation, list marker, `>`)."""
+    prefixes = []
+    for line, text in zip(source, content.split("\n"), strict=False):
+        at = line.find(text.strip()) if text.strip() else -1
+        prefixes.append(line[:at] if at >= 0 else "")
+    new = plain.split("\n")
+    if len(new) == len(source):
+        return [prefix + line for prefix, line in zip(prefixes, new, strict=True)]
+    first = prefixes[0] if prefixes else ""
+    return [first + new[0], *(" " * len(first) + line for line in new[1:])]
+
+
+def markdown_text(text: str) -> str:
+    """The plain-text rendering for a text/plain part: the source, its Markdown made readable."""
+    lines = text.split("\n")
+    replaced: dict[int, list[str]] = {}  # first line -> its new lines (for `span` lines)
+    spans: dict[int, int] = {}
+    tokens = _parser(breaks=True).parse(text)
+    for index, token in enumerate(tokens):
+        if token.type == "fence" and token.map:
+            start, end = token.map
+            closed = end - start > 1 and lines[end - 1].strip().startswith(token.markup)
+            body = lines[start + 1 : end - 1 if closed else end]
+            replaced[start], spans[start] = body, end - start
+            continue
+        if token.type != "inline" or not token.map or not token.children:
+            continue
+        start, end = token.map
+        plain = _plain_inline(token.children)
+        heading = tokens[index - 1] if index else None
+        atx = heading is not None and heading.type == "heading_open" and heading.markup.startswith("#")
+        if plain == token.content and not atx:
+            continue
+        count = 1 if atx else len(token.content.split("\n"))
+        new = _with_prefixes(lines[start : start + count], token.content, plain)
+        if atx:
+            indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
+            new = [indent + plain]
+        replaced[start], spans[start] = new, count
+    out: list[str] = []
+    line = 0
+    while line < len(lines):
+        if line in replaced:
+            out += replaced[line]
+            line += spans[line]
+        else:
+            out.append(lines[line])
+            line += 1
+    return "\n".join(out)
