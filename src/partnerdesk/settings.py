@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 
@@ -58,6 +59,23 @@ def _database(home: Path) -> dict:
             "timeout": 20,
         }
     return config
+
+
+def _trusted_proxy(behind_proxy: bool) -> str | None:
+    """The one address `partnerdesk serve` takes X-Forwarded-Proto/-For from, or "*" for any peer."""
+    value = env_str("PARTNERDESK_TRUSTED_PROXY")
+    if not behind_proxy:
+        if value is not None:
+            raise EnvError("PARTNERDESK_TRUSTED_PROXY is set but PARTNERDESK_BEHIND_PROXY is not true")
+        return None
+    if value is None or value == "*":
+        return value or "127.0.0.1"
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise EnvError(
+            f"PARTNERDESK_TRUSTED_PROXY={value!r} is not an IP address (the proxy's, e.g. 127.0.0.1) or *"
+        ) from None
 
 
 try:
@@ -161,13 +179,18 @@ try:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SECURE = env_bool("PARTNERDESK_SECURE_COOKIES", False)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    # Production behind TLS (see README, "Production settings").
+    # Production behind TLS: docs/production.md.
     SECURE_HSTS_SECONDS = env_int("PARTNERDESK_HSTS_SECONDS", 0)
     # Only when every subdomain is served over HTTPS too.
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("PARTNERDESK_HSTS_INCLUDE_SUBDOMAINS", False)
     SECURE_HSTS_PRELOAD = env_bool("PARTNERDESK_HSTS_PRELOAD", False)
     SECURE_SSL_REDIRECT = env_bool("PARTNERDESK_SSL_REDIRECT", False)
-    if env_bool("PARTNERDESK_BEHIND_PROXY", False):
+    # Behind a TLS proxy (docs/production.md): `partnerdesk serve` takes X-Forwarded-Proto and
+    # X-Forwarded-For from the trusted proxy's address only and drops them from anyone else.
+    PARTNERDESK_BEHIND_PROXY = env_bool("PARTNERDESK_BEHIND_PROXY", False)
+    PARTNERDESK_TRUSTED_PROXY = _trusted_proxy(PARTNERDESK_BEHIND_PROXY)
+    if PARTNERDESK_BEHIND_PROXY:
+        # For another WSGI server in front of partnerdesk.wsgi: it must drop the header from clients.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 except EnvError as exc:
     raise ImproperlyConfigured(str(exc)) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 
 from partnerdesk.lib.commands import PartnerdeskCommand
@@ -43,6 +44,17 @@ class Command(PartnerdeskCommand):
         from partnerdesk.mail.worker import run_forever
         from partnerdesk.wsgi import application
 
+        # Behind a TLS proxy, waitress must pass the proxy's X-Forwarded-Proto on (else every
+        # https request looks like http and SECURE_SSL_REDIRECT loops) and its X-Forwarded-For
+        # (the client's address, for the sign-in throttle); from any other peer it drops both.
+        proxy: dict[str, Any] = {}
+        if settings.PARTNERDESK_BEHIND_PROXY:
+            proxy = {
+                "trusted_proxy": settings.PARTNERDESK_TRUSTED_PROXY,
+                "trusted_proxy_count": 1,
+                "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for"},
+                "clear_untrusted_proxy_headers": True,
+            }
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
         profile = get_profile()
@@ -50,6 +62,13 @@ class Command(PartnerdeskCommand):
         self.stdout.write(
             f"partnerdesk for {profile.organization.name} (profile: {profile_path()})\n"
             f"Serving on http://{host}:{port}/\n"
+        )
+        if proxy:
+            self.stdout.write(
+                f"Behind a TLS proxy: X-Forwarded-Proto and X-Forwarded-For are taken from "
+                f"{proxy['trusted_proxy']} only\n"
+            )
+        self.stdout.write(
             f"Sign in as the first user with this one-time link (valid 24 hours):\n\n    {link}\n"
         )
         self.stdout.flush()
@@ -60,7 +79,7 @@ class Command(PartnerdeskCommand):
             worker = threading.Thread(target=run_forever, args=(stop, 2.0), name="worker", daemon=True)
             worker.start()
         try:
-            waitress.serve(application, host=host, port=port, threads=threads, ident="partnerdesk")
+            waitress.serve(application, host=host, port=port, threads=threads, ident="partnerdesk", **proxy)
         finally:
             stop.set()
             if worker is not None:
