@@ -53,3 +53,23 @@ def profile_file(tmp_path, monkeypatch):
 
     yield write
     get_profile.cache_clear()
+
+
+# What our receiving host writes on top of a team member's genuine message (fixtures/mail's team
+# commands carry it): the mailbox takes it as proof only when its profile names that host.
+RECEIVING_HOST = "mx.2i2c.org"
+PROVEN_BY_DMARC = b"Authentication-Results: mx.2i2c.org; dmarc=pass (p=quarantine) header.from=2i2c.org\n"
+
+
+def profile_text_checking_senders(authserv_id: str = RECEIVING_HOST) -> str:
+    from partnerdesk.profile import DEFAULT_PROFILE_PATH
+
+    text = DEFAULT_PROFILE_PATH.read_text(encoding="utf-8")
+    assert '\nauthserv_id = ""\n' in text
+    return text.replace('\nauthserv_id = ""\n', f'\nauthserv_id = "{authserv_id}"\n')
+
+
+@pytest.fixture
+def mailbox_checks_senders(profile_file):
+    """The default profile, with the receiving host's authserv-id set, as a production mailbox has it."""
+    return profile_file(profile_text_checking_senders())

@@ -83,3 +83,31 @@ def test_the_partnerdesk_command_refuses_to_start_with_a_malformed_profile(tmp_p
     assert result.returncode == 2
     assert result.stderr.startswith(f"partnerdesk: configuration error: {path}: scheduling.link:")
     assert "Traceback" not in result.stderr
+
+
+def test_a_profile_with_the_retired_require_authenticated_commands_still_loads_and_says_what_changed(
+    tmp_path,
+):
+    path = tmp_path / "p.toml"
+    path.write_text(
+        DEFAULT_PROFILE_PATH.read_text().replace(
+            "[inbound]\n", "[inbound]\nrequire_authenticated_commands = false\n"
+        )
+    )
+    env = {**os.environ, "PARTNERDESK_CONFIG": str(path), "PARTNERDESK_HOME": str(tmp_path / "home")}
+    checked = subprocess.run(
+        [sys.executable, "-c", "from partnerdesk.cli import main; main(['partnerdesk', 'check'])"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+    assert "require_authenticated_commands is no longer read" in checked.stderr + checked.stdout
+    assert "held for confirmation while authserv_id is empty" in checked.stderr + checked.stdout
+
+
+def test_authserv_id_must_be_a_host_name(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text(
+        DEFAULT_PROFILE_PATH.read_text().replace('authserv_id = ""', 'authserv_id = "mx; dmarc=pass"')
+    )
+    with pytest.raises(ProfileError, match="authserv_id"):
+        load_profile(path)

@@ -6,6 +6,7 @@ A malformed profile stops start-up with a message naming the file, the key and w
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
 from pathlib import Path
@@ -23,6 +24,18 @@ from pydantic import (
 from partnerdesk.lib.toml_files import read_toml, validate
 
 DEFAULT_PROFILE_PATH = Path(__file__).parent / "defaults" / "partnerdesk.toml"
+
+# What loading the profile has to tell its reader (a retired key, say); shown by `partnerdesk
+# check` and logged once at start.
+PROFILE_NOTICES: list[str] = []
+
+
+
+def _notice(text: str) -> None:
+    if text not in PROFILE_NOTICES:
+        PROFILE_NOTICES.append(text)
+        logging.getLogger("partnerdesk.profile").warning("profile: %s", text)
+
 
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
@@ -111,10 +124,13 @@ class DocumentsSection(_Section):
 
 
 class InboundSection(_Section):
-    # Only team messages our receiving host marks dmarc=pass (or dkim=pass for the sender's
-    # domain) start playbooks; `authserv_id` is that host's name in Authentication-Results.
-    require_authenticated_commands: bool = False
+    # A team command (and the fiscal sponsor's signed copy) acts only when our receiving host,
+    # named `authserv_id` in its Authentication-Results header, says DMARC passed for the From
+    # domain. Empty (a fresh install): every such message is held until the team member confirms
+    # it. See docs/mailbox-security.md.
     authserv_id: str = ""
+    # Also take a DKIM pass aligned with the From domain as proof (when the domain has no DMARC).
+    accept_dkim_alignment: bool = False
     # Larger messages are kept in quarantine, unparsed.
     max_message_bytes: int = Field(default=25 * 2**20, ge=1024)
     # More messages than this from one sender in an hour trigger nothing (a loop guard).
@@ -123,10 +139,25 @@ class InboundSection(_Section):
     # a day; never automatic or bulk mail. Off: no reply at all.
     auto_reply_unknown_senders: bool = False
 
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_keys(cls, data: object) -> object:
+        if isinstance(data, dict) and "require_authenticated_commands" in data:
+            data = {k: v for k, v in data.items() if k != "require_authenticated_commands"}
+            _notice(
+                "[inbound] require_authenticated_commands is no longer read: team commands are always "
+                "authenticated now, and held for confirmation while authserv_id is empty. "
+                "Remove the line (see docs/mailbox-security.md)."
+            )
+        return data
+
     @field_validator("authserv_id")
     @classmethod
     def _lowercase(cls, value: str) -> str:
-        return value.strip().lower()
+        value = value.strip().lower()
+        if value and not re.match(r"^[a-z0-9][a-z0-9.-]{0,252}$", value):
+            raise ValueError(f"{value!r} is not a host name (the authserv-id your receiving host writes)")
+        return value
 
 
 class TechnicalSection(_Section):

@@ -4,7 +4,6 @@ version, the fiscal sponsor's signed copy is the executed close; nothing else ch
 from __future__ import annotations
 
 import datetime as dt
-import json
 from email.message import EmailMessage
 
 import pytest
@@ -12,11 +11,11 @@ import pytest
 from partnerdesk.agreements import services, status
 from partnerdesk.agreements.models import Agreement
 from partnerdesk.pipeline.models import Engagement, TimelineEntry
-from partnerdesk.profile import DEFAULT_PROFILE_PATH
 from tests.agreements.conftest import docx_bytes, edited
 from tests.inbound.conftest import receive
 
 pytestmark = pytest.mark.django_db
+SPONSOR_PROVEN = {"Authentication-Results": "mx.2i2c.org; dmarc=pass header.from=codeforscience.org"}
 
 DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 FIRST = docx_bytes("Services Agreement", "The term is twelve (12) months.", "Fees: USD 10,000.")
@@ -123,12 +122,12 @@ def test_a_redline_after_the_agreement_went_out_for_signature_is_kept_on_the_tim
 
 
 def test_the_fiscal_sponsors_reply_with_the_signed_pdf_is_the_executed_close(
-    prospect, agreement, alice_actor
+    prospect, agreement, alice_actor, mailbox_checks_senders
 ):
     out_for_signature(agreement, alice_actor)
     raw = mail(prospect, sender="CS&S <fsp@codeforscience.org>",
                files={"Harbor - signed.pdf": b"%PDF-1.4 all signatures in"},
-               message_id="signed@codeforscience.org")  # fmt: skip
+               message_id="signed@codeforscience.org", headers=SPONSOR_PROVEN)  # fmt: skip
     message = receive(raw)
     assert (message.status, message.route) == ("processed", "agreement_executed")
     assert "moved to Partner" in message.outcome
@@ -160,22 +159,17 @@ def test_the_signed_copy_before_the_agreement_is_ready_changes_nothing(prospect,
     assert prospect.stage == "prospect"
 
 
-def test_with_authenticated_mail_required_a_forged_fiscal_sponsor_closes_nothing(
-    prospect, agreement, alice_actor, profile_file
+def test_an_unproven_fiscal_sponsor_reply_is_held_and_closes_nothing(
+    prospect, agreement, alice_actor, mailbox_checks_senders
 ):
-    text = DEFAULT_PROFILE_PATH.read_text(encoding="utf-8").split("[inbound]")[0]
-    profile_file(
-        text
-        + "[inbound]\n"
-        + f"require_authenticated_commands = true\nauthserv_id = {json.dumps('mx.2i2c.org')}\n"
-    )
     out_for_signature(agreement, alice_actor)
     forged = mail(prospect, sender="fsp@codeforscience.org", files={"signed.pdf": b"%PDF-1.4 forged"},
                   message_id="forged@codeforscience.org")  # fmt: skip
-    assert receive(forged).route == "reply"
+    held = receive(forged)
+    assert (held.status, held.route) == ("held", "held")
+    assert "signed copy signed.pdf" in held.outcome and "not proven" in held.outcome
     agreement.refresh_from_db()
     assert agreement.status == "out_for_signature"
-    passed = {"Authentication-Results": "mx.2i2c.org; dmarc=pass header.from=codeforscience.org"}
     genuine = mail(prospect, sender="fsp@codeforscience.org", files={"signed.pdf": b"%PDF-1.4 genuine"},
-                   message_id="genuine@codeforscience.org", headers=passed)  # fmt: skip
+                   message_id="genuine@codeforscience.org", headers=SPONSOR_PROVEN)  # fmt: skip
     assert receive(genuine).route == "agreement_executed"

@@ -135,7 +135,9 @@ def test_a_cancellation_is_noted_on_the_timeline_and_runs_nothing(signed_post):
 
 
 @pytest.mark.django_db
-def test_a_forwarded_notification_runs_create_running_notes_for_the_invitees_engagement(alice_actor):
+def test_a_forwarded_notification_runs_create_running_notes_for_the_invitees_engagement(
+    alice_actor, mailbox_checks_senders
+):
     message = receive(eml("command_hail_the_lead.eml"))
     engagement = message.engagement
     booked = receive(eml("calendly_forward.eml"))
@@ -148,7 +150,7 @@ def test_a_forwarded_notification_runs_create_running_notes_for_the_invitees_eng
 
 
 @pytest.mark.django_db
-def test_a_forwarded_invitation_with_only_an_ics_opens_the_lead_for_the_invitee():
+def test_a_forwarded_invitation_with_only_an_ics_opens_the_lead_for_the_invitee(mailbox_checks_senders):
     booked = receive(eml("calendly_forward_ics.eml"))
     assert booked.route == "booking"
     engagement = Engagement.objects.get()

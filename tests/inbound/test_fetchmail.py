@@ -12,7 +12,7 @@ from partnerdesk.inbound.models import InboundMessage
 from partnerdesk.mail.models import OutboxMessage
 from tests.inbound.conftest import eml
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mailbox_checks_senders")]
 
 
 @pytest.fixture

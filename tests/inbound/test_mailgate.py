@@ -13,7 +13,7 @@ from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.pipeline.models import Engagement
 from tests.inbound.conftest import eml, mailgate
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("mailbox_checks_senders")]
 
 
 def test_a_command_piped_into_mailgate_ends_with_the_canned_response_and_the_answer_at_the_smtp_server(

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from partnerdesk.inbound.parsing import parse_message
-from partnerdesk.inbound.reading import authenticated_sender, automatic_reason, mentioned_people, named_phrase
+from partnerdesk.inbound.reading import automatic_reason, mentioned_people, named_phrase, sender_verdict
 from partnerdesk.integrations.calendly.notification import booking_from_message
 from tests.inbound.conftest import FIXTURES, eml
 
@@ -62,12 +62,14 @@ def test_auto_submitted_no_is_a_persons_message():
     assert automatic_reason(parsed, own_address="partnerships@2i2c.org") == ""
 
 
-def test_dkim_counts_only_when_aligned_with_the_senders_domain():
-    base = eml("command_hail_the_lead.eml")
+def test_dkim_counts_only_when_aligned_with_the_senders_domain_and_the_profile_accepts_it():
+    base = eml("command_hail_the_lead.eml").split(b"\nFrom:", 1)[1]  # without its own results
+    base = b"From:" + base
     other = parse_message(b"Authentication-Results: mx.2i2c.org; dkim=pass header.d=evil.example\n" + base)
-    assert not authenticated_sender(other, authserv_id="mx.2i2c.org")
+    assert not sender_verdict(other, authserv_id="mx.2i2c.org", accept_dkim=True).authenticated
     aligned = parse_message(b"Authentication-Results: mx.2i2c.org; dkim=pass header.d=2i2c.org\n" + base)
-    assert authenticated_sender(aligned, authserv_id="mx.2i2c.org")
+    assert sender_verdict(aligned, authserv_id="mx.2i2c.org", accept_dkim=True).authenticated
+    assert not sender_verdict(aligned, authserv_id="mx.2i2c.org").authenticated
 
 
 def test_a_team_members_own_address_is_never_the_invitee():

@@ -17,7 +17,7 @@ from partnerdesk.playbooks.models import PlaybookRun
 from partnerdesk.profile import DEFAULT_PROFILE_PATH
 from tests.inbound.conftest import eml, receive
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mailbox_checks_senders")]
 Status = InboundMessage.Status
 
 
@@ -27,8 +27,9 @@ def answer_to(address: str) -> email.message.EmailMessage:
 
 
 def use_settings(profile_file, **values) -> None:
-    """The shipped profile with these [inbound] settings."""
+    """The shipped profile with these [inbound] settings (and our receiving host's authserv-id)."""
     text = DEFAULT_PROFILE_PATH.read_text(encoding="utf-8").split("[inbound]")[0]
+    values = {"authserv_id": "mx.2i2c.org", **values}
     lines = [f"{key} = {json.dumps(value)}" for key, value in values.items()]
     profile_file(text + "[inbound]\n" + "\n".join(lines) + "\n")
 
@@ -130,19 +131,6 @@ def test_a_forged_command_from_outside_the_team_is_an_outside_message_that_opens
     assert list(engagement.contacts.values_list("email", flat=True)) == ["mallory@evil.example.com"]
     assert not PlaybookRun.objects.exists()
     assert not OutboxMessage.objects.exists()  # no auto-reply to strangers
-
-
-def test_with_authenticated_commands_required_only_a_pass_from_our_receiving_host_counts(profile_file):
-    use_settings(profile_file, require_authenticated_commands=True, authserv_id="mx.2i2c.org")
-    forged_results = b"Authentication-Results: mx.evil.example; dmarc=pass header.from=2i2c.org\n"
-    unauthenticated = receive(forged_results + eml("command_hail_the_lead.eml"))
-    assert unauthenticated.route == "new_lead"  # treated as an outside message
-    assert not PlaybookRun.objects.exists()
-
-    passed = b"Authentication-Results: mx.2i2c.org; dkim=pass header.d=2i2c.org; spf=pass\n"
-    command = eml("command_first_line_bare_addresses.eml")
-    assert receive(passed + command).route == "command"
-    assert PlaybookRun.objects.count() == 1
 
 
 def test_a_reply_from_a_contact_is_threaded_onto_the_engagement_by_in_reply_to():

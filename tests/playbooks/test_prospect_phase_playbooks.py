@@ -291,7 +291,7 @@ def _reply(*, sender: str, to_message, message_id: str, filename: str, content: 
 
 
 def test_the_prospect_path_with_the_partners_redline_and_the_signed_copy_arriving_through_mailgate(
-    cli, prospect, tmp_path, smtp_server, data_folder
+    cli, prospect, tmp_path, smtp_server, data_folder, mailbox_checks_senders
 ):
     from tests.inbound.conftest import mailgate
 
@@ -344,7 +344,8 @@ def test_the_prospect_path_with_the_partners_redline_and_the_signed_copy_arrivin
         filename="Harbor - signed.pdf",
         content=b"%PDF-1.4 all signatures in",
     )
-    assert mailgate(signed, home=data_folder).returncode == 0
+    proof = b"Authentication-Results: mx.2i2c.org; dmarc=pass header.from=codeforscience.org\n"
+    assert mailgate(proof + signed, home=data_folder).returncode == 0
     _ok(cli("worker", "--once"))
     engagement = Engagement.objects.get()
     assert engagement.stage == "partner"

@@ -27,7 +27,7 @@ from partnerdesk.agreements.selectors import agreement_for
 from partnerdesk.agreements.services import EDITABLE, MAX_FILE_BYTES, agreement_attach
 from partnerdesk.documents.base import DocumentStoreError
 from partnerdesk.inbound.parsing import AttachmentFile, ParsedMessage, attachment_files
-from partnerdesk.inbound.reading import authenticated_sender, organization_from_domain
+from partnerdesk.inbound.reading import organization_from_domain
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.pipeline.models import Engagement
 from partnerdesk.pipeline.services import Actor, ServiceError
@@ -42,7 +42,7 @@ OWN_MESSAGES_CHECKED = 50
 
 @dataclass(frozen=True)
 class AgreementMail:
-    route: str  # agreement_version, agreement_executed, agreement_refused
+    route: str  # agreement_version, agreement_executed, agreement_refused, held
     outcome: str
 
 
@@ -51,14 +51,8 @@ def _names_a_file(parsed: ParsedMessage, suffixes: tuple[str, ...]) -> bool:
 
 
 def is_fiscal_sponsor(parsed: ParsedMessage) -> bool:
-    """From the profile's fiscal sponsor address (and authenticated, when commands must be)."""
-    profile = get_profile()
-    if parsed.from_addr != profile.organization.fiscal_sponsor_email:
-        return False
-    conf = profile.inbound
-    return not conf.require_authenticated_commands or authenticated_sender(
-        parsed, authserv_id=conf.authserv_id
-    )
+    """From the profile's fiscal sponsor address (as claimed: the caller checks the proof)."""
+    return parsed.from_addr == get_profile().organization.fiscal_sponsor_email
 
 
 def is_partner(parsed: ParsedMessage, engagement: Engagement) -> bool:
@@ -108,13 +102,19 @@ def _signed_copy(files: list[AttachmentFile]) -> AttachmentFile:
 
 
 def agreement_mail_apply(
-    *, parsed: ParsedMessage, raw: bytes, engagement: Engagement, signed_only: bool = False
+    *,
+    parsed: ParsedMessage,
+    raw: bytes,
+    engagement: Engagement,
+    sender_proven: bool,
+    signed_only: bool = False,
 ) -> AgreementMail | None:
     """Act on an agreement file in a reply threaded onto `engagement`; None when there is none.
 
-    With `signed_only`, only the fiscal sponsor's signed copy counts (the routing asks that
-    before it looks at team members' messages). Safe to call again for the same message: the
-    same file is the same version, and an executed agreement stays executed.
+    The fiscal sponsor's signed copy counts only when `sender_proven`: otherwise the answer is
+    the route "held" and nothing changes. With `signed_only`, only that signed copy counts (the
+    routing asks that before it looks at team members' messages). Safe to call again for the
+    same message: the same file is the same version, and an executed agreement stays executed.
     """
     if not _names_a_file(parsed, SIGNED_SUFFIXES):
         return None
@@ -127,6 +127,10 @@ def agreement_mail_apply(
         if not files:
             return None
         signed = _signed_copy(files)
+        if not sender_proven:
+            return AgreementMail(
+                "held", f"the fiscal sponsor's signed copy {signed.filename} of {agreement.title}"
+            )
         try:
             close = agreement_executed(
                 engagement=engagement, signed_file=signed.content, filename=signed.filename, actor=actor

@@ -9,6 +9,7 @@ class InboundConfig(AppConfig):
     verbose_name = "Inbound mail and webhooks"
 
     def ready(self) -> None:
+        from partnerdesk.inbound import checks  # noqa: F401 - registers the profile check
         from partnerdesk.inbound.processing import inbound_due_work
         from partnerdesk.mail.worker import register_work
 

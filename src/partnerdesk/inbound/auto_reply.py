@@ -1,20 +1,28 @@
-"""The acknowledgement to an unknown sender, when the profile turns it on (off by default).
+"""Every automatic message the mailbox writes back: the answer to a team member's command, the
+request to confirm a held one, and the acknowledgement to an unknown sender.
 
-It goes only to a person's message that opened a new Lead: the routing never gets here for
-automatic or bulk mail, our own mail, or a sender over the hourly cap, and a robot-looking address
-is checked again here. It carries `Auto-Submitted: auto-replied` (RFC 3834) and our `X-Loop`, so
-a well-behaved system does not answer it, and it is queued at most once per sender per day: the
-outbox's unique idempotency key makes a second one a no-op, even for two workers at once.
+They all go through `automatic_reply_queue`, which threads the reply (In-Reply-To/References),
+marks it `Auto-Submitted: auto-replied` with our `X-Loop` (RFC 3834), and refuses to write when
+that could feed a loop with an auto-responder that sends none of those headers:
+- at most MAX_PER_ADDRESS_PER_DAY automatic messages to one address a day;
+- none to a message that replies to one of our automatic messages and adds nothing to it (a
+  vacation notice quoting us), or that repeats the text of one we just sent it.
+Each reply is recorded (`AutomaticReply`) so the limits hold for several workers at once.
+
+The acknowledgement to an unknown sender is off unless the profile turns it on, and goes at most
+once per sender a day: the outbox's unique idempotency key makes a second one a no-op.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 
 from django.db import transaction
 
-from partnerdesk.inbound.models import InboundMessage
-from partnerdesk.inbound.parsing import ParsedMessage
+from partnerdesk.inbound.models import AutomaticReply, InboundMessage
+from partnerdesk.inbound.parsing import ParsedMessage, parse_message
 from partnerdesk.inbound.reading import automatic_reason, bare_subject
 from partnerdesk.lib import clock
 from partnerdesk.lib.addresses import AddressError
@@ -26,6 +34,12 @@ from partnerdesk.pipeline.services import Actor
 from partnerdesk.profile import get_profile
 
 log = logging.getLogger("partnerdesk.inbound")
+
+MAX_PER_ADDRESS_PER_DAY = 3
+# How far back a text we sent counts as "just sent" when a message repeats it.
+ECHO_WINDOW = dt.timedelta(days=2)
+_QUOTE = re.compile(r"^\s*>.*$|^On .{0,200} wrote:\s*$", re.MULTILINE)
+_WORDS = re.compile(r"\w+")
 
 ACKNOWLEDGEMENT = """Hello{name},
 
@@ -39,6 +53,100 @@ subject so we can find your message.
 {mailbox_name}
 {mailbox}
 """
+
+
+def _words(text: str) -> list[str]:
+    return _WORDS.findall(text.lower())
+
+
+def _own_words(parsed: ParsedMessage) -> list[str]:
+    """The words the sender wrote, without the lines quoting someone else."""
+    return _words(_QUOTE.sub("", parsed.text))
+
+
+def _repeats(parsed: ParsedMessage, sent_raw: bytes, *, wholly: bool) -> bool:
+    """The message's own words are (nearly) all words of a message we sent; `wholly`: and they
+    are at least half of that message (an echo, not a short request that shares its words)."""
+    own = _own_words(parsed)
+    if not own:
+        return True
+    ours = _words(parse_message(sent_raw).text)
+    vocabulary = set(ours)
+    if sum(word in vocabulary for word in own) < 0.9 * len(own):
+        return False
+    return not wholly or len(own) >= 0.5 * len(ours)
+
+
+def automatic_reply_refusal(parsed: ParsedMessage, address: str) -> str:
+    """Why no automatic message may go to `address` in answer to `parsed`, or "" when one may."""
+    address = address.lower()
+    today = clock.today()
+    if AutomaticReply.objects.filter(address=address, sent_on=today).count() >= MAX_PER_ADDRESS_PER_DAY:
+        return f"{address} already had {MAX_PER_ADDRESS_PER_DAY} automatic messages from us today"
+    answered = [f"<{i}>" for i in [*parsed.in_reply_to, *parsed.references]]
+    ours = AutomaticReply.objects.filter(address=address).select_related("outbox")
+    if answered:
+        for reply in ours.filter(outbox__message_id__in=answered):
+            if _repeats(parsed, bytes(reply.outbox.raw), wholly=False):
+                return "it answers one of our automatic messages and adds nothing to it"
+    since = clock.now() - ECHO_WINDOW
+    for reply in ours.filter(outbox__created_at__gte=since).order_by("-id")[:5]:
+        if _repeats(parsed, bytes(reply.outbox.raw), wholly=True):
+            return "it repeats a message we just sent"
+    return ""
+
+
+def thread_headers(parsed: ParsedMessage) -> dict[str, str]:
+    """Auto-Submitted, X-Loop, and the threading headers of a reply to `parsed`."""
+    headers = {"Auto-Submitted": "auto-replied", "X-Loop": get_profile().mailbox.address}
+    if parsed.message_id:
+        headers["In-Reply-To"] = f"<{parsed.message_id}>"
+        references = [*parsed.references[-19:], parsed.message_id]
+        headers["References"] = " ".join(f"<{i}>" for i in references)
+    return headers
+
+
+def automatic_reply_queue(
+    *,
+    message: InboundMessage,
+    parsed: ParsedMessage,
+    subject: str,
+    body: str,
+    engagement: Engagement | None,
+    idempotency_key: str,
+) -> tuple[OutboxMessage | None, str]:
+    """Queue an automatic reply to the sender of `parsed`, in its thread.
+
+    Returns (the queued message, "") or (None, why not). Goes only to the From address the
+    parser read from the raw header, never to a Reply-To or an address in a display name."""
+    address = parsed.from_addr
+    if not address:
+        return None, "the message has no sender address"
+    existing = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing, ""
+    refusal = automatic_reply_refusal(parsed, address)
+    if refusal:
+        log.info("inbound: no automatic reply to message %s: %s", message.pk, refusal)
+        return None, refusal
+    try:
+        with transaction.atomic():
+            queued = message_queue(
+                to=[address],
+                subject=subject,
+                body=body,
+                extra_headers=thread_headers(parsed),
+                engagement=engagement,
+                idempotency_key=idempotency_key,
+                actor=Actor(label="partnerdesk"),
+            )
+            AutomaticReply.objects.get_or_create(
+                outbox=queued, defaults={"address": address, "sent_on": clock.today()}
+            )
+    except (AddressError, HeaderInjectionError, ValueError) as exc:
+        log.warning("inbound: no automatic reply to message %s: %s", message.pk, exc)
+        return None, str(exc)
+    return queued, ""
 
 
 def auto_reply_enabled() -> bool:
@@ -60,11 +168,8 @@ def auto_reply_queue(*, message: InboundMessage, parsed: ParsedMessage, engageme
     if parsed.from_addr == profile.mailbox.address or profile.is_team_address(parsed.from_addr):
         return False
     key = auto_reply_key(parsed.from_addr)
-    already = set(OutboxMessage.objects.filter(idempotency_key=key).values_list("pk", flat=True))
-    headers = {"Auto-Submitted": "auto-replied", "X-Loop": profile.mailbox.address}
-    if parsed.message_id:
-        headers["In-Reply-To"] = f"<{parsed.message_id}>"
-        headers["References"] = " ".join(f"<{i}>" for i in [*parsed.references[-19:], parsed.message_id])
+    if OutboxMessage.objects.filter(idempotency_key=key).exists():
+        return False
     subject = bare_subject(parsed.subject) or "your message"
     body = ACKNOWLEDGEMENT.format(
         name=f" {parsed.from_name}" if parsed.from_name else "",
@@ -75,18 +180,12 @@ def auto_reply_queue(*, message: InboundMessage, parsed: ParsedMessage, engageme
         reference=engagement.reference,
         signature_separator="-- ",  # the standard "-- " line, kept out of the source's trailing space
     )
-    try:
-        with transaction.atomic():
-            queued = message_queue(
-                to=[parsed.from_addr],
-                subject=f"Re: {subject}",
-                body=body,
-                extra_headers=headers,
-                engagement=engagement,
-                idempotency_key=key,
-                actor=Actor(label="partnerdesk"),
-            )
-    except (AddressError, HeaderInjectionError, ValueError) as exc:
-        log.warning("inbound: no acknowledgement to message %s: %s", message.pk, exc)
-        return False
-    return queued.pk not in already
+    queued, _ = automatic_reply_queue(
+        message=message,
+        parsed=parsed,
+        subject=f"Re: {subject}",
+        body=body,
+        engagement=engagement,
+        idempotency_key=key,
+    )
+    return queued is not None

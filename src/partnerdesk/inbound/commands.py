@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
-
+from partnerdesk.inbound.auto_reply import automatic_reply_queue
 from partnerdesk.inbound.models import InboundMessage
 from partnerdesk.inbound.parsing import ParsedMessage
 from partnerdesk.inbound.reading import (
@@ -21,9 +20,6 @@ from partnerdesk.inbound.reading import (
     organization_from_domain,
     partner_line,
 )
-from partnerdesk.lib.addresses import AddressError
-from partnerdesk.mail.composing import HeaderInjectionError
-from partnerdesk.mail.outbox import message_queue
 from partnerdesk.pipeline.models import Contact, Engagement, Source
 from partnerdesk.pipeline.services import Actor
 from partnerdesk.pipeline.stages import OPEN_STAGES
@@ -183,24 +179,13 @@ def acknowledge(
     *, message: InboundMessage, parsed: ParsedMessage, engagement: Engagement | None, body: str
 ) -> None:
     """The answer to a team member, in the thread of their message; queued once per message."""
-    references = [*parsed.references, parsed.message_id] if parsed.message_id else parsed.references
-    headers = {"Auto-Submitted": "auto-replied", "X-Loop": get_profile().mailbox.address}
-    if parsed.message_id:
-        headers["In-Reply-To"] = f"<{parsed.message_id}>"
-    if references:
-        headers["References"] = " ".join(f"<{i}>" for i in references[-20:])
     subject = bare_subject(parsed.subject) or "your request"
     signature = f"\n\n-- \npartnerdesk, for {get_profile().mailbox.display_name}\n"
-    try:
-        with transaction.atomic():
-            message_queue(
-                to=[parsed.from_addr],
-                subject=f"Re: {subject}",
-                body=body + signature,
-                extra_headers=headers,
-                engagement=engagement,
-                idempotency_key=f"inbound-{message.pk}-answer",
-                actor=Actor(label="partnerdesk"),
-            )
-    except (AddressError, HeaderInjectionError, ValueError) as exc:
-        log.warning("inbound: no answer to message %s: %s", message.pk, exc)
+    automatic_reply_queue(
+        message=message,
+        parsed=parsed,
+        subject=f"Re: {subject}",
+        body=body + signature,
+        engagement=engagement,
+        idempotency_key=f"inbound-{message.pk}-answer",
+    )

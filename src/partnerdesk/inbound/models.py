@@ -17,6 +17,10 @@ class InboundMessage(models.Model):
         PROCESSED = "processed", "Processed"
         IGNORED = "ignored", "Stored; nothing to do"
         QUARANTINED = "quarantined", "Quarantined"
+        # A command whose sender is not proven: nothing done until a team member confirms it.
+        HELD = "held", "Held for confirmation"
+        # Proven forged (DMARC failed): kept and shown, never acted on.
+        REFUSED = "refused", "Refused: the sender failed authentication"
 
     class Channel(models.TextChoices):
         MAILGATE = "mailgate", "mailgate (MTA pipe)"
@@ -49,6 +53,11 @@ class InboundMessage(models.Model):
     received_at = models.DateTimeField()
     claimed_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # A held message: the SHA-256 of the one-time code mailed to its claimed sender, and who
+    # confirmed it (a signed-in user, or the sender's reply with the code) and when.
+    hold_code_hash = models.CharField(max_length=64, blank=True)
+    confirmed_by = models.CharField(max_length=320, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -115,3 +124,16 @@ class WebhookDelivery(models.Model):
             models.UniqueConstraint(fields=["provider", "body_hash"], name="webhook_delivery_unique"),
         ]
         verbose_name_plural = "webhook deliveries"
+
+
+class AutomaticReply(models.Model):
+    """One automatic message we sent to an address (an answer, an acknowledgement, a request to
+    confirm): what keeps an auto-responder that sends no RFC 3834 headers from a mail loop."""
+
+    address = models.CharField(max_length=320)
+    outbox = models.OneToOneField("mail.OutboxMessage", on_delete=models.CASCADE, related_name="+")
+    sent_on = models.DateField()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["address", "sent_on"])]

@@ -26,6 +26,12 @@ _BLOCK_END = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h[1-6])\b[^>]*>", re.IGNORECA
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 MAX_TEXT_CHARS = 200_000
 
+# A mailbox as RFC 5321 can deliver to, ASCII only: what is left of an address once the header
+# is parsed. An encoded word, a quoted local part or a Unicode lookalike is not an address.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_MAILBOX = re.compile(rf"^{_ATOM}(\.{_ATOM})*@{_LABEL}(\.{_LABEL})+$")
+
 # Headers the routing reads, kept as lists of decoded values (lower-case names).
 ROUTING_HEADERS = (
     "auto-submitted",
@@ -35,10 +41,11 @@ ROUTING_HEADERS = (
     "x-auto-response-suppress",
     "return-path",
     "x-loop",
-    "authentication-results",
     "sender",
     "reply-to",
 )
+# Kept as received (unfolded, never decoded): an encoded word in them is not a verdict.
+RAW_HEADERS = ("authentication-results",)
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,10 @@ class ParsedMessage:
     subject: str = ""
     from_name: str = ""
     from_addr: str = ""  # lower-cased; "" when missing or unreadable
+    # Why the From/Sender headers do not name one sender ("" when they do): several From
+    # addresses, something in From that is not an address, or a Sender other than From. Such a
+    # message is never taken as authenticated.
+    sender_problem: str = ""
     to: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
     date: dt.datetime | None = None
@@ -119,12 +130,49 @@ def html_to_text(markup: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def is_mailbox(address: str) -> bool:
+    return bool(_MAILBOX.match(address)) and "=?" not in address and len(address) <= 254
+
+
+def _address_list(values: list[str]) -> tuple[list[tuple[str, str]], int]:
+    """(name, address) pairs of the headers' mailboxes, and how many entries were not one.
+
+    The address is taken from the raw header before anything is decoded (RFC 2047: an encoded
+    word is never an address), and only the display name is decoded afterwards; a display name
+    is never used as an address."""
+    pairs: list[tuple[str, str]] = []
+    rejected = 0
+    for name, address in getaddresses([" ".join(str(v).split()) for v in values]):
+        address = address.strip()
+        if not address and not name:
+            rejected += 1  # what getaddresses leaves of a broken entry
+        elif is_mailbox(address):
+            pairs.append((decode_header_value(name).strip(), address.lower()))
+        else:
+            rejected += 1
+    return pairs, rejected
+
+
 def _addresses(values: list[str]) -> list[tuple[str, str]]:
-    pairs = []
-    for name, address in getaddresses([decode_header_value(v) for v in values]):
-        if "@" in address:
-            pairs.append((name.strip(), address.strip().lower()))
-    return pairs
+    return _address_list(values)[0]
+
+
+def _senders(message: Message, parsed: ParsedMessage) -> None:
+    values = message.get_all("From") or []
+    senders, rejected = _address_list(values)
+    if senders:
+        parsed.from_name, parsed.from_addr = senders[0]
+    if len(values) > 1 or len(senders) > 1:
+        parsed.sender_problem = "the message names several From addresses"
+    elif rejected or not senders:
+        parsed.sender_problem = "the From header holds something that is not an email address"
+    else:
+        sender_values = message.get_all("Sender") or []
+        named, rejected = _address_list(sender_values)
+        if len(sender_values) > 1 or rejected or len(named) > 1:
+            parsed.sender_problem = "the Sender header is not one email address"
+        elif named and named[0][1] != parsed.from_addr:
+            parsed.sender_problem = f"it was sent by {named[0][1]} (Sender) on behalf of {parsed.from_addr}"
 
 
 def _date(value: str) -> dt.datetime | None:
@@ -205,9 +253,7 @@ def _parse_into(raw: bytes, parsed: ParsedMessage) -> None:
     parsed.in_reply_to = message_ids(decode_header_value(message.get("In-Reply-To")))
     parsed.references = message_ids(" ".join(str(v) for v in message.get_all("References") or []))
     parsed.subject = decode_header_value(message.get("Subject"))
-    senders = _addresses(message.get_all("From") or [])
-    if senders:
-        parsed.from_name, parsed.from_addr = senders[0]
+    _senders(message, parsed)
     parsed.to = [address for _, address in _addresses(message.get_all("To") or [])]
     parsed.cc = [address for _, address in _addresses(message.get_all("Cc") or [])]
     parsed.date = _date(str(message.get("Date") or ""))
@@ -218,6 +264,8 @@ def _parse_into(raw: bytes, parsed: ParsedMessage) -> None:
             parsed.list_headers = True
         if lowered in ROUTING_HEADERS and lowered not in parsed.headers:
             parsed.headers[lowered] = [decode_header_value(v) for v in message.get_all(name) or []]
+        elif lowered in RAW_HEADERS and lowered not in parsed.headers:
+            parsed.headers[lowered] = [" ".join(str(v).split()) for v in message.get_all(name) or []]
     _walk_body(message, parsed)
 
 

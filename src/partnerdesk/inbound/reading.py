@@ -57,34 +57,98 @@ def automatic_reason(parsed: ParsedMessage, *, own_address: str) -> str:
     return ""
 
 
-def authenticated_sender(parsed: ParsedMessage, *, authserv_id: str) -> bool:
-    """True when the receiving host `authserv_id` says DMARC passed, or DKIM passed for the
-    sender's domain (or a parent of it). Results from any other host are ignored: anyone can
-    write an Authentication-Results header into the message they send."""
-    domain = parsed.from_addr.rpartition("@")[2]
-    if not domain or not authserv_id:
-        return False
-    for header in parsed.headers.get("authentication-results", []):
-        server, _, results = header.partition(";")
-        if server.strip().split()[0:1] != [authserv_id.strip().lower()] and server.strip().lower() != (
-            authserv_id.strip().lower()
-        ):
+_COMMENT = re.compile(r"\([^()]*\)")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether the From address of a message is proven: `authenticated`, or `failed` (DMARC
+    says it is forged: never obeyed), or neither (unproven: a command is held), with why."""
+
+    authenticated: bool
+    failed: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Result:
+    method: str
+    outcome: str
+    properties: dict[str, str]
+
+
+def _results(header: str) -> tuple[str, list[_Result]]:
+    """An Authentication-Results header (RFC 8601) as its authserv-id and its results."""
+    text = _COMMENT.sub(" ", _COMMENT.sub(" ", header))
+    server, _, rest = text.partition(";")
+    words = server.split()
+    results = []
+    for clause in rest.split(";"):
+        tokens = clause.split()
+        if not tokens or "=" not in tokens[0]:
             continue
-        for result in results.split(";"):
-            words = result.strip().lower().split()
-            if not words:
-                continue
-            method, _, outcome = words[0].partition("=")
-            if method == "dmarc" and outcome == "pass":
-                return True
-            if method == "dkim" and outcome == "pass":
-                for word in words[1:]:
-                    key, _, value = word.partition("=")
-                    if key in ("header.d", "header.i"):
-                        signer = value.rpartition("@")[2].strip(".")
-                        if domain == signer or domain.endswith("." + signer):
-                            return True
-    return False
+        method, _, outcome = tokens[0].lower().partition("=")
+        properties = {}
+        for token in tokens[1:]:
+            key, _, value = token.partition("=")
+            properties.setdefault(key.lower(), value.strip('"').lower())
+        results.append(_Result(method.split("/")[0], outcome, properties))
+    return (words[0].lower() if words else ""), results
+
+
+def _topmost(headers: list[tuple[str, list[_Result]]], authserv_id: str, method: str) -> list[_Result]:
+    """The results for `method` in the topmost header of our receiving host that reports it.
+
+    Our host adds its header above everything the sender wrote (RFC 8601 section 5), so a header
+    with our authserv-id further down was written by someone else and is never read."""
+    for server, results in headers:
+        if server == authserv_id:
+            found = [r for r in results if r.method == method]
+            if found:
+                return found
+    return []
+
+
+def _aligned(domain: str, signer: str) -> bool:
+    signer = signer.rpartition("@")[2].strip(".")
+    return bool(signer) and (domain == signer or domain.endswith("." + signer))
+
+
+def sender_verdict(parsed: ParsedMessage, *, authserv_id: str, accept_dkim: bool = False) -> Verdict:
+    """Is the From address proven by our receiving host's Authentication-Results?
+
+    Proven: the topmost header carrying `authserv_id` says dmarc=pass with header.from equal to
+    the From domain (or, with `accept_dkim`, dkim=pass for a signer aligned with it). A DMARC fail
+    for the From domain in any header is a forgery, whatever else the message says."""
+    domain = parsed.from_addr.rpartition("@")[2]
+    headers = [_results(value) for value in parsed.headers.get("authentication-results", [])]
+    for _, results in headers:
+        for result in results:
+            failed = result.method == "dmarc" and result.outcome == "fail"
+            if failed and result.properties.get("header.from", domain) == domain:
+                return Verdict(False, True, f"DMARC failed for {domain or 'the From domain'}")
+    if parsed.sender_problem:
+        return Verdict(False, False, parsed.sender_problem)
+    if not domain:
+        return Verdict(False, False, "the message has no sender address")
+    authserv_id = authserv_id.strip().lower()
+    if not authserv_id:
+        return Verdict(
+            False, False, "this mailbox cannot check senders yet ([inbound] authserv_id is not set)"
+        )
+    dmarc = _topmost(headers, authserv_id, "dmarc")
+    for result in dmarc:
+        if result.outcome == "pass" and result.properties.get("header.from") == domain:
+            return Verdict(True, False, f"DMARC passed for {domain} at {authserv_id}")
+    if accept_dkim:
+        for result in _topmost(headers, authserv_id, "dkim"):
+            signer = result.properties.get("header.d") or result.properties.get("header.i", "")
+            if result.outcome == "pass" and _aligned(domain, signer):
+                return Verdict(True, False, f"DKIM passed for {signer} at {authserv_id}")
+    passed_for = [r.properties.get("header.from", "?") for r in dmarc if r.outcome == "pass"]
+    if passed_for:
+        return Verdict(False, False, f"DMARC passed for {', '.join(passed_for)}, not for {domain}")
+    return Verdict(False, False, f"{authserv_id} did not record a DMARC pass for {domain}")
 
 
 def bare_subject(subject: str) -> str:

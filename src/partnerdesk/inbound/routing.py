@@ -5,15 +5,20 @@
 2. Automatic and bulk mail (RFC 3834 and friends) never triggers anything; it is put on its
    engagement's timeline when it threads onto one (a bounce is worth seeing there).
 3. A sender over the hourly cap triggers nothing (a loop that slipped through the rules above).
-4. The fiscal sponsor's reply in an engagement's thread with the signed agreement attached is
-   the executed close (see `agreement_mail.py`).
-5. A team member's message (authenticated, if the profile asks for it): a Calendly booking it
-   forwards, or an SOP it names, is carried out and answered; otherwise it goes on its thread.
-6. A Calendly notification straight from Calendly is a booking.
-7. Anyone else's message goes on its engagement's timeline (by thread, then by the sender's
+4. A message whose sender fails DMARC is a forgery: kept, refused, and never acted on.
+5. The fiscal sponsor's reply in an engagement's thread with the signed agreement attached is
+   the executed close (see `agreement_mail.py`), when its sender is proven; else it is held.
+6. A team member's message: a reply with the one-time code of a held message confirms that
+   one. A Calendly booking it forwards, or an SOP it names, is carried out and answered when the
+   sender is proven, and held (and the sender asked to confirm) when not; any other team
+   message goes on its thread.
+7. A Calendly notification straight from Calendly is a booking (when proven; else held).
+8. Anyone else's message goes on its engagement's timeline (by thread, then by the sender's
    open engagement); a partner's reply in the thread with a .docx adds a version to the
    agreement being negotiated. An unknown sender's message opens a new Lead for triage, and is
    acknowledged only when the profile turns that on (see `auto_reply.py`).
+
+"Proven" is `trust.message_verdict`: our receiving host's DMARC pass, or a person's confirmation.
 """
 
 from __future__ import annotations
@@ -30,8 +35,9 @@ from partnerdesk.inbound.auto_reply import auto_reply_queue
 from partnerdesk.inbound.bookings import booking_answer, booking_apply
 from partnerdesk.inbound.models import InboundMessage
 from partnerdesk.inbound.parsing import ParsedMessage
-from partnerdesk.inbound.reading import authenticated_sender, automatic_reason, organization_from_domain
+from partnerdesk.inbound.reading import Verdict, automatic_reason, organization_from_domain
 from partnerdesk.inbound.store import message_raw
+from partnerdesk.inbound.trust import message_hold, message_verdict, release_by_code
 from partnerdesk.integrations.calendly.notification import booking_from_message
 from partnerdesk.lib import clock
 from partnerdesk.mail.models import OutboxMessage
@@ -159,18 +165,81 @@ def _new_lead(message: InboundMessage, parsed: ParsedMessage) -> Handled:
     return Handled(Status.PROCESSED, "new_lead", outcome, engagement)
 
 
+def _hold(
+    message: InboundMessage,
+    parsed: ParsedMessage,
+    verdict: Verdict,
+    *,
+    what: str,
+    engagement: Engagement | None,
+    ask_sender: bool,
+) -> Handled:
+    outcome = message_hold(
+        message=message,
+        parsed=parsed,
+        verdict=verdict,
+        what=what,
+        engagement=engagement,
+        ask_sender=ask_sender,
+    )
+    return Handled(Status.HELD, "held", outcome, engagement)
+
+
 def _agreement_reply(
-    message: InboundMessage, parsed: ParsedMessage, engagement: Engagement, *, signed_only: bool
+    message: InboundMessage,
+    parsed: ParsedMessage,
+    engagement: Engagement,
+    verdict: Verdict,
+    *,
+    signed_only: bool,
 ) -> Handled | None:
     """An agreement file in the thread: a new version, or the signed copy. The agreement is
     changed first and the email recorded after, so a retry after a failure records it once."""
     applied = agreement_mail_apply(
-        parsed=parsed, raw=message_raw(message), engagement=engagement, signed_only=signed_only
+        parsed=parsed,
+        raw=message_raw(message),
+        engagement=engagement,
+        sender_proven=verdict.authenticated,
+        signed_only=signed_only,
     )
     if applied is None:
         return None
+    if applied.route == "held":
+        return _hold(message, parsed, verdict, what=applied.outcome, engagement=engagement, ask_sender=False)
     email_record(engagement=engagement, message=message, parsed=parsed, note=applied.outcome)
     return Handled(Status.PROCESSED, applied.route, applied.outcome, engagement)
+
+
+def _team_message(
+    message: InboundMessage, parsed: ParsedMessage, thread: Engagement | None, verdict: Verdict
+) -> Handled:
+    released = release_by_code(parsed)
+    if released is not None:
+        return Handled(
+            Status.PROCESSED,
+            "confirmation",
+            f"confirms held message #{released.pk} ({released.subject or 'no subject'}): it runs now",
+            released.engagement,
+        )
+    spec = commands.command_spec(parsed)
+    booking = booking_from_message(parsed, is_ours=is_ours)
+    if booking is not None and (spec is None or spec.trigger.kind == "calendly_booking"):
+        if not verdict.authenticated:
+            what = f"a forwarded Calendly booking for {booking.invitee_email}"
+            return _hold(message, parsed, verdict, what=what, engagement=thread, ask_sender=True)
+        result = booking_apply(booking=booking, source="email", actor=Actor(label=f"mail:{parsed.from_addr}"))
+        commands.acknowledge(message=message, parsed=parsed, engagement=result.engagement,
+                             body=booking_answer(booking, result))  # fmt: skip
+        return Handled(Status.PROCESSED, "booking", result.text, result.engagement)
+    if spec is not None:
+        if not verdict.authenticated:
+            what = f'the command "{spec.title}"'
+            return _hold(message, parsed, verdict, what=what, engagement=thread, ask_sender=True)
+        engagement, text = commands.command_run(message=message, parsed=parsed, spec=spec, thread=thread)
+        return Handled(Status.PROCESSED, "command", text, engagement)
+    if thread is not None:
+        return _on_timeline(message, parsed, thread, "team_reply")
+    return Handled(Status.IGNORED, "team", "a team message that names no SOP and no engagement")
 
 
 def message_route(message: InboundMessage, parsed: ParsedMessage) -> Handled:
@@ -187,37 +256,27 @@ def message_route(message: InboundMessage, parsed: ParsedMessage) -> Handled:
         return Handled(
             Status.IGNORED, "capped", f"more than the hourly cap of messages from {parsed.from_addr}"
         )
+    verdict = message_verdict(message, parsed)
+    if verdict.failed:
+        return Handled(Status.REFUSED, "forged", f"not acted on: {verdict.reason}", thread)
 
-    conf = get_profile().inbound
-    if thread is not None and (handled := _agreement_reply(message, parsed, thread, signed_only=True)):
+    if thread is not None and (
+        handled := _agreement_reply(message, parsed, thread, verdict, signed_only=True)
+    ):
         return handled  # the fiscal sponsor's signed copy, whoever else the sender may be
-    team = profile.is_team_address(parsed.from_addr) and (
-        not conf.require_authenticated_commands or authenticated_sender(parsed, authserv_id=conf.authserv_id)
-    )
-    if team:
-        spec = commands.command_spec(parsed)
-        booking = booking_from_message(parsed, is_ours=is_ours)
-        if booking is not None and (spec is None or spec.trigger.kind == "calendly_booking"):
-            result = booking_apply(
-                booking=booking, source="email", actor=Actor(label=f"mail:{parsed.from_addr}")
-            )
-            commands.acknowledge(message=message, parsed=parsed, engagement=result.engagement,
-                                 body=booking_answer(booking, result))  # fmt: skip
-            return Handled(Status.PROCESSED, "booking", result.text, result.engagement)
-        if spec is not None:
-            engagement, text = commands.command_run(message=message, parsed=parsed, spec=spec, thread=thread)
-            return Handled(Status.PROCESSED, "command", text, engagement)
-        if thread is not None:
-            return _on_timeline(message, parsed, thread, "team_reply")
-        return Handled(Status.IGNORED, "team", "a team message that names no SOP and no engagement")
+    if profile.is_team_address(parsed.from_addr):
+        return _team_message(message, parsed, thread, verdict)
 
     if parsed.from_addr.endswith(("@calendly.com", ".calendly.com")):
         booking = booking_from_message(parsed, is_ours=is_ours)
         if booking is not None:
+            if not verdict.authenticated:
+                what = f"a Calendly notification of a booking by {booking.invitee_email}"
+                return _hold(message, parsed, verdict, what=what, engagement=thread, ask_sender=False)
             result = booking_apply(booking=booking, source="email", actor=Actor(label="calendly"))
             return Handled(Status.PROCESSED, "booking", result.text, result.engagement)
     if thread is not None:
-        return _agreement_reply(message, parsed, thread, signed_only=False) or _on_timeline(
+        return _agreement_reply(message, parsed, thread, verdict, signed_only=False) or _on_timeline(
             message, parsed, thread, "reply"
         )
     known = open_engagement_of(parsed.from_addr)

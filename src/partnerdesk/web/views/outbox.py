@@ -21,7 +21,11 @@ PER_PAGE = 50
 
 
 def mail_list_page(
-    request: HttpRequest, *, model: type[InboundMessage | OutboxMessage], template: str
+    request: HttpRequest,
+    *,
+    model: type[InboundMessage | OutboxMessage],
+    template: str,
+    extra: dict | None = None,
 ) -> HttpResponse:
     """A page of messages, newest first, filtered by `?status=`: the inbox and the outbox alike."""
     status = request.GET.get("status", "")
@@ -34,7 +38,7 @@ def mail_list_page(
     prefix = get_profile().organization.reference_prefix
     rows = [(m, f"{prefix}-{m.engagement_id}" if m.engagement_id else None) for m in page]
     context = {"profile": get_profile(), "page": page, "rows": rows, "status": status}
-    return render(request, template, context | {"statuses": model.Status.choices})
+    return render(request, template, context | {"statuses": model.Status.choices} | (extra or {}))
 
 
 @login_required
