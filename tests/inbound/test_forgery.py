@@ -421,7 +421,8 @@ def test_a_code_from_another_address_confirms_nothing(harbor):
 
 def test_an_auto_responder_without_headers_gets_at_most_three_answers_a_day(harbor, checking):
     """A team member's vacation notice that keeps naming the SOP in its subject: no loop."""
-    for number in range(1, 8):
+    receive(command("alice@2i2c.org", headers=dmarc("pass", "2i2c.org"), body="Hail the Lead\n"))
+    for number in range(2, 9):
         receive(
             command(
                 "alice@2i2c.org",
@@ -432,7 +433,7 @@ def test_an_auto_responder_without_headers_gets_at_most_three_answers_a_day(harb
             )
         )
     answers = [row for row in OutboxMessage.objects.all() if row.envelope_to == ["alice@2i2c.org"]]
-    assert len(answers) == 3
+    assert len(answers) == 1 + 3  # the request's answer, then three to the auto-responder
 
 
 def test_a_message_that_repeats_our_automatic_answer_gets_no_answer(harbor, checking):

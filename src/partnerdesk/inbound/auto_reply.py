@@ -4,9 +4,11 @@ request to confirm a held one, and the acknowledgement to an unknown sender.
 They all go through `automatic_reply_queue`, which threads the reply (In-Reply-To/References),
 marks it `Auto-Submitted: auto-replied` with our `X-Loop` (RFC 3834), and refuses to write when
 that could feed a loop with an auto-responder that sends none of those headers:
-- at most MAX_PER_ADDRESS_PER_DAY automatic messages to one address a day;
-- none to a message that replies to one of our automatic messages and adds nothing to it (a
+- at most MAX_PER_ADDRESS_PER_DAY automatic answers a day to an address's messages that answer
+  one of our automatic messages (by thread, or by subject for a mailer that does not thread);
+- none to a message that answers one of our automatic messages and adds nothing to it (a
   vacation notice quoting us), or that repeats the text of one we just sent it.
+A person's new message is always answered: the hourly cap per sender bounds those.
 Each reply is recorded (`AutomaticReply`) so the limits hold for several workers at once.
 
 The acknowledgement to an unknown sender is off unless the profile turns it on, and goes at most
@@ -68,8 +70,8 @@ def _repeats(parsed: ParsedMessage, sent_raw: bytes, *, wholly: bool) -> bool:
     """The message's own words are (nearly) all words of a message we sent; `wholly`: and they
     are at least half of that message (an echo, not a short request that shares its words)."""
     own = _own_words(parsed)
-    if not own:
-        return True
+    if not own:  # an empty reply to our message adds nothing; an empty message echoes nothing
+        return not wholly
     ours = _words(parse_message(sent_raw).text)
     vocabulary = set(ours)
     if sum(word in vocabulary for word in own) < 0.9 * len(own):
@@ -77,20 +79,48 @@ def _repeats(parsed: ParsedMessage, sent_raw: bytes, *, wholly: bool) -> bool:
     return not wholly or len(own) >= 0.5 * len(ours)
 
 
-def automatic_reply_refusal(parsed: ParsedMessage, address: str) -> str:
-    """Why no automatic message may go to `address` in answer to `parsed`, or "" when one may."""
-    address = address.lower()
-    today = clock.today()
-    if AutomaticReply.objects.filter(address=address, sent_on=today).count() >= MAX_PER_ADDRESS_PER_DAY:
-        return f"{address} already had {MAX_PER_ADDRESS_PER_DAY} automatic messages from us today"
-    answered = [f"<{i}>" for i in [*parsed.in_reply_to, *parsed.references]]
+def _subject_key(subject: str) -> str:
+    """A subject without reference tags and reply or forward prefixes, to compare threads by."""
+    text = re.sub(r"\[[A-Za-z][A-Za-z0-9]{0,9}-\d+\]", " ", subject)
+    previous = None
+    while previous != text:
+        previous, text = text, bare_subject(text)
+    return " ".join(text.lower().split())
+
+
+def _answered(parsed: ParsedMessage, address: str) -> tuple[list[AutomaticReply], bool]:
+    """Our automatic messages to `address` that this message answers, and whether it says so
+    in its threading headers (else it was matched by the subject of one we sent it in the last
+    day, for a mailer that sets no threading headers)."""
     ours = AutomaticReply.objects.filter(address=address).select_related("outbox")
+    ids = [f"<{i}>" for i in [*parsed.in_reply_to, *parsed.references]]
+    threaded = list(ours.filter(outbox__message_id__in=ids)) if ids else []
+    if threaded:
+        return threaded, True
+    key = _subject_key(parsed.subject)
+    recent = ours.filter(outbox__created_at__gte=clock.now() - dt.timedelta(days=1)).order_by("-id")[:20]
+    return [reply for reply in recent if key and _subject_key(reply.outbox.subject) == key], False
+
+
+def automatic_reply_refusal(parsed: ParsedMessage, address: str) -> str:
+    """Why no automatic message may go to `address` in answer to `parsed`, or "" when one may.
+
+    A person's new message is always answered (the hourly cap per sender bounds them); what
+    answers one of our automatic messages gets at most MAX_PER_ADDRESS_PER_DAY answers a day."""
+    address = address.lower()
+    answered, threaded = _answered(parsed, address)
     if answered:
-        for reply in ours.filter(outbox__message_id__in=answered):
+        today = AutomaticReply.objects.filter(address=address, sent_on=clock.today(), answers_ours=True)
+        if today.count() >= MAX_PER_ADDRESS_PER_DAY:
+            return f"{address} already had {MAX_PER_ADDRESS_PER_DAY} automatic answers to its replies today"
+        for reply in answered if threaded else []:
             if _repeats(parsed, bytes(reply.outbox.raw), wholly=False):
                 return "it answers one of our automatic messages and adds nothing to it"
     since = clock.now() - ECHO_WINDOW
-    for reply in ours.filter(outbox__created_at__gte=since).order_by("-id")[:5]:
+    ours = AutomaticReply.objects.filter(address=address, outbox__created_at__gte=since).select_related(
+        "outbox"
+    )
+    for reply in ours.order_by("-id")[:5]:
         if _repeats(parsed, bytes(reply.outbox.raw), wholly=True):
             return "it repeats a message we just sent"
     return ""
@@ -126,6 +156,7 @@ def automatic_reply_queue(
     if existing is not None:
         return existing, ""
     refusal = automatic_reply_refusal(parsed, address)
+    answers_ours = bool(_answered(parsed, address.lower())[0])
     if refusal:
         log.info("inbound: no automatic reply to message %s: %s", message.pk, refusal)
         return None, refusal
@@ -141,7 +172,8 @@ def automatic_reply_queue(
                 actor=Actor(label="partnerdesk"),
             )
             AutomaticReply.objects.get_or_create(
-                outbox=queued, defaults={"address": address, "sent_on": clock.today()}
+                outbox=queued,
+                defaults={"address": address, "sent_on": clock.today(), "answers_ours": answers_ours},
             )
     except (AddressError, HeaderInjectionError, ValueError) as exc:
         log.warning("inbound: no automatic reply to message %s: %s", message.pk, exc)

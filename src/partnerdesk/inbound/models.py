@@ -133,6 +133,8 @@ class AutomaticReply(models.Model):
     address = models.CharField(max_length=320)
     outbox = models.OneToOneField("mail.OutboxMessage", on_delete=models.CASCADE, related_name="+")
     sent_on = models.DateField()
+    # It answered a message that itself answered one of our automatic messages: these are capped.
+    answers_ours = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]

@@ -29,13 +29,19 @@ from dataclasses import dataclass
 
 import nh3
 
-from partnerdesk.inbound import commands
+from partnerdesk.inbound import actions, commands
 from partnerdesk.inbound.agreement_mail import agreement_mail_apply
 from partnerdesk.inbound.auto_reply import auto_reply_queue
 from partnerdesk.inbound.bookings import booking_answer, booking_apply
 from partnerdesk.inbound.models import InboundMessage
 from partnerdesk.inbound.parsing import ParsedMessage
-from partnerdesk.inbound.reading import Verdict, automatic_reason, organization_from_domain
+from partnerdesk.inbound.reading import (
+    Verdict,
+    automatic_reason,
+    bare_subject,
+    first_line,
+    organization_from_domain,
+)
 from partnerdesk.inbound.store import message_raw
 from partnerdesk.inbound.trust import message_hold, message_verdict, release_by_code
 from partnerdesk.integrations.calendly.notification import booking_from_message
@@ -221,6 +227,14 @@ def _team_message(
             f"confirms held message #{released.pk} ({released.subject or 'no subject'}): it runs now",
             released.engagement,
         )
+    requested = actions.action_requested(parsed)
+    if requested is not None:
+        if not verdict.authenticated:
+            what = f'the action "{bare_subject(parsed.subject) or first_line(parsed.text)}"'
+            return _hold(message, parsed, verdict, what=what, engagement=thread, ask_sender=True)
+        done = actions.action_run(message=message, parsed=parsed, requested=requested, thread=thread)
+        commands.acknowledge(message=message, parsed=parsed, engagement=done.engagement, body=done.text)
+        return Handled(Status.PROCESSED, "action", done.summary, done.engagement)
     spec = commands.command_spec(parsed)
     booking = booking_from_message(parsed, is_ours=is_ours)
     if booking is not None and (spec is None or spec.trigger.kind == "calendly_booking"):

@@ -67,6 +67,9 @@ class Engagement(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The owner's address when they have no user account yet (the team member who first acted on
+    # the engagement by email); the web offers to invite them.
+    owner_email = models.CharField(max_length=320, blank=True)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
     created_at = models.DateTimeField()
 
