@@ -187,5 +187,5 @@ def test_an_sop_runs_again_only_when_asked(harbor):
 
 
 def test_an_unproven_action_is_held():
-    raw = b"From: alice@2i2c.org\nTo: partnerships@2i2c.org\nSubject: Close PD-1\nMessage-ID: <u@x>\n\nReason: x\n"
+    raw = b"From: alice@2i2c.org\nTo: partnerships@2i2c.org\nSubject: Close PD-1\n\nReason: x\n"
     assert receive(raw).status == "held"
