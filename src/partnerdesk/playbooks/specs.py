@@ -42,6 +42,20 @@ TEMPLATE_VARIABLES = {
     "agreement_term": "the agreement's term, e.g. 2027-01-01 to 2027-12-31",
 }
 
+# Names only the rendered handbook fills (docs.py, from the profile): a step's `handbook` items
+# and the handbook-only sections (handbook/*.toml) may use them, besides TEMPLATE_VARIABLES.
+HANDBOOK_VARIABLES = {
+    "agreements_path": "the agreements folder as the handbook writes it (Team Drive >> ... >> Agreements)",
+    "templates_path": "the templates folder as the handbook writes it",
+    "invoice_schedule": "the profile's invoice schedule (annual, quarterly or milestones)",
+    "payment_terms_days": "days from an invoice to its due date (profile)",
+    "overdue_reminder_days": "days after the due date when an unpaid invoice is reminded (profile)",
+    "check_in_every_months": "months between satisfaction check-ins (profile)",
+    "check_in_link_days": "days a check-in link works (profile)",
+    "check_in_low_score": "the rating at or below which a check-in makes a follow-up task (profile)",
+    "renewal_reminder_days": "days before the term ends when the owner is reminded (profile)",
+}
+
 PHASES = {
     "lead": "Lead phase SOPs",
     "prospect": "Prospect Phase SOPs",
@@ -74,6 +88,16 @@ def _check_template(value: Any) -> Any:
             if name not in TEMPLATE_VARIABLES:
                 known = ", ".join(TEMPLATE_VARIABLES)
                 raise ValueError(f"unknown placeholder {{{name}}} (known: {known})")
+    return value
+
+
+def check_handbook_template(value: Any) -> Any:
+    """Like the step templates, with the handbook's own names (HANDBOOK_VARIABLES) too."""
+    known = TEMPLATE_VARIABLES | HANDBOOK_VARIABLES
+    for text in [value] if isinstance(value, str) else value or []:
+        for name in template_fields(text):
+            if name not in known:
+                raise ValueError(f"unknown placeholder {{{name}}} (known: {', '.join(known)})")
     return value
 
 
@@ -110,7 +134,8 @@ class _Step(_Strict):
     # the handbook's item. Empty: a step of the automation only, marked so in the handbook.
     handbook: list[Text] | None = None
 
-    _templates = field_validator("title", "handbook")(_check_template)
+    _templates = field_validator("title")(_check_template)
+    _handbook_templates = field_validator("handbook")(check_handbook_template)
 
 
 class SendEmailStep(_Step):

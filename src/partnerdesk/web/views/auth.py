@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -82,7 +83,7 @@ def admin_login(request: HttpRequest) -> HttpResponse:
     ):
         next_url = admin_home
     if request.user.is_authenticated:
-        if request.user.is_staff:
+        if getattr(request.user, "is_staff", False):
             return redirect(next_url)
         # Back to the admin would send them here again: a loop.
         messages.error(request, "Your account cannot use the admin. A staff member can change that.")
@@ -126,7 +127,7 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
     post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
     success_url = reverse_lazy("home")
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         address = throttle.client_address(request)
         block = throttle.sign_in_blocked(address=address)
         if block is not None:

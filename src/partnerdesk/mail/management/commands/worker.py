@@ -7,9 +7,11 @@ import signal
 import threading
 from typing import Any
 
+from django.core.management.base import CommandError
+
 from partnerdesk.lib.commands import PartnerdeskCommand, seconds_argument
 from partnerdesk.mail.backends import backend_check
-from partnerdesk.mail.worker import run_due_work, run_forever
+from partnerdesk.mail.worker import DATABASE_ERRORS, error_line, run_due_work, run_forever
 
 
 class Command(PartnerdeskCommand):
@@ -28,7 +30,10 @@ class Command(PartnerdeskCommand):
     def handle(self, *args: Any, once: bool, interval: float, **options: Any) -> None:
         destination = backend_check()  # a malformed EMAIL_URL: one line, before any work
         if once:
-            handled = run_due_work(raise_errors=True)
+            try:
+                handled = run_due_work(raise_errors=True)
+            except DATABASE_ERRORS as exc:
+                raise CommandError(f"the database is unavailable: {error_line(exc)}") from exc
             self.stdout.write(f"worker: {handled} item(s) handled")
             return
         stop = threading.Event()

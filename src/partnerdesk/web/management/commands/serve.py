@@ -7,8 +7,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from partnerdesk.lib.commands import PartnerdeskCommand
+from partnerdesk.mail.worker import DATABASE_ERRORS, error_line
 from partnerdesk.profile import get_profile, profile_path
 from partnerdesk.web.login_links import first_user_ensure, login_link_create
 
@@ -55,10 +57,13 @@ class Command(PartnerdeskCommand):
                 "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for"},
                 "clear_untrusted_proxy_headers": True,
             }
-        if not no_migrate:
-            call_command("migrate", interactive=False, verbosity=0)
+        try:
+            if not no_migrate:
+                call_command("migrate", interactive=False, verbosity=0)
+            link = login_link_create(user=first_user_ensure())
+        except DATABASE_ERRORS as exc:
+            raise CommandError(f"the database is unavailable: {error_line(exc)}") from exc
         profile = get_profile()
-        link = login_link_create(user=first_user_ensure())
         self.stdout.write(
             f"partnerdesk for {profile.organization.name} (profile: {profile_path()})\n"
             f"Serving on http://{host}:{port}/\n"
