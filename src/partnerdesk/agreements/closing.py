@@ -29,6 +29,7 @@ from partnerdesk.agreements.services import (
 )
 from partnerdesk.documents.base import DOCX_MIMETYPE
 from partnerdesk.lib import clock
+from partnerdesk.lib import text as limits
 from partnerdesk.pipeline import services as pipeline
 from partnerdesk.pipeline.models import Engagement
 from partnerdesk.pipeline.services import Actor, ServiceError
@@ -127,8 +128,8 @@ def agreement_executed(
             executed_on=on.isoformat(),
             filename=filename if stored else "",
         )
-        pipeline.engagement_record_executed_close(
-            engagement=engagement, agreement=locked.title, actor=actor, on=on
+        pipeline.engagement_record_executed_close(  # a title can be longer than a reference may be
+            engagement=engagement, agreement=locked.title[: limits.AGREEMENT_REFERENCE], actor=actor, on=on
         )
         if engagement.stage == Stage.PROSPECT.value:
             pipeline.engagement_move(engagement=engagement, to=Stage.PARTNER, actor=actor)

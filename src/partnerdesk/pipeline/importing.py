@@ -18,7 +18,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from partnerdesk.lib import clock
+from partnerdesk.lib import clock, csv_safe
+from partnerdesk.lib import text as limits
 from partnerdesk.lib.addresses import AddressError, parse_contact_list
 from partnerdesk.pipeline.models import (
     Contact,
@@ -105,9 +106,15 @@ def parse_lead_rows(text: str, *, source_name: str = "the file") -> list[LeadRow
         )
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS + EXPORT_ONLY_COLUMNS]
-    if missing or unknown:
+    # csv.DictReader keeps the last of two same-named columns: refuse rather than guess.
+    repeated = {column: header.count(column) for column in dict.fromkeys(header) if header.count(column) > 1}
+    if missing or unknown or repeated:
         problems = [f"{source_name}: line 1: missing column {column!r}" for column in missing]
         problems += [f"{source_name}: line 1: unknown column {column!r}" for column in unknown]
+        problems += [
+            f"{source_name}: line 1: column {column or '(blank)'!r} appears {count} times"
+            for column, count in repeated.items()
+        ]
         raise ImportFileError(problems)
     reader.fieldnames = header
 
@@ -121,13 +128,24 @@ def parse_lead_rows(text: str, *, source_name: str = "the file") -> list[LeadRow
             if None in record:
                 problems.append(f"line {line}: more fields than the header has")
                 continue
-            values = {key: (value or "").strip() for key, value in record.items()}
+            # A cell our export quoted against spreadsheet formulas reads back as it was.
+            values = {key: csv_safe.restore(value or "").strip() for key, value in record.items()}
             if not any(values.values()):
                 continue
             row_problems: list[str] = []
-            organization = " ".join(values["organization"].split())
-            if not organization:
-                row_problems.append("organization is empty")
+            organization, note = "", ""
+            try:
+                organization = limits.single_line(
+                    values["organization"], field="organization name", max_length=limits.ORGANIZATION_NAME
+                )
+                if not organization:
+                    row_problems.append("organization is empty")
+            except limits.TextError as exc:
+                row_problems.append(str(exc))
+            try:
+                note = limits.multi_line(values.get("note", ""), field="note", max_length=limits.NOTE)
+            except limits.TextError as exc:
+                row_problems.append(str(exc))
             contacts: list[tuple[str, str]] = []
             try:
                 contacts = parse_contact_list(values["contacts"])
@@ -150,7 +168,7 @@ def parse_lead_rows(text: str, *, source_name: str = "the file") -> list[LeadRow
             if row_problems:
                 problems.extend(f"line {line}: {problem}" for problem in row_problems)
                 continue
-            rows.append(LeadRow(line, organization, contacts, stage, owner, source, values.get("note", "")))
+            rows.append(LeadRow(line, organization, contacts, stage, owner, source, note))
     except csv.Error as exc:
         problems.append(f"line {reader.line_num}: not valid CSV: {exc}")
     if problems:
@@ -261,7 +279,8 @@ def leads_import(
 
 
 def export_csv(rows: Iterable[dict[str, Any]], out: io.TextIOBase) -> None:
-    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    """The engagements as CSV; a cell a spreadsheet would run as a formula is quoted (lib/csv_safe)."""
+    writer = csv_safe.DictWriter(out, fieldnames=EXPORT_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
         contacts = "; ".join(

@@ -17,6 +17,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 
 from partnerdesk.lib import clock
+from partnerdesk.lib import text as limits
 from partnerdesk.pipeline.models import (
     Assessment,
     Contact,
@@ -43,6 +44,29 @@ class MoveRefused(ServiceError):
         self.missing = check.missing
         reasons = "; ".join(check.missing)
         super().__init__(f"{engagement.reference} cannot move to {to.label}: {reasons}")
+
+
+def _line(value: str, *, field: str, max_length: int) -> str:
+    """A one-line field, whitespace collapsed; over-long or control characters -> ServiceError."""
+    try:
+        return limits.single_line(value, field=field, max_length=max_length)
+    except limits.TextError as exc:
+        raise ServiceError(str(exc)) from None
+
+
+def _lines(value: str, *, field: str, max_length: int) -> str:
+    """A multi-line field (a note): line breaks kept; over-long or control characters -> ServiceError."""
+    try:
+        return limits.multi_line(value, field=field, max_length=max_length)
+    except limits.TextError as exc:
+        raise ServiceError(str(exc)) from None
+
+
+def _email(value: str) -> str:
+    email = _line(value, field="email address", max_length=limits.EMAIL).lower()
+    if not email:
+        raise ServiceError("the email address is empty")
+    return email
 
 
 @dataclass(frozen=True)
@@ -73,7 +97,7 @@ def timeline_record(
 
 
 def organization_get_or_create(*, name: str) -> Organization:
-    name = " ".join(name.split())
+    name = _line(name, field="organization name", max_length=limits.ORGANIZATION_NAME)
     if not name:
         raise ServiceError("the organization name is empty")
     existing = Organization.objects.filter(name__iexact=name).first()
@@ -84,8 +108,10 @@ def organization_get_or_create(*, name: str) -> Organization:
 
 def contact_upsert(*, email: str, name: str = "", organization: Organization | None = None) -> Contact:
     """One email is one contact: find it, filling in a missing name or organization."""
+    email = _email(email)
+    name = _line(name, field="contact name", max_length=limits.CONTACT_NAME)
     contact, created = Contact.objects.get_or_create(
-        email=email.lower(), defaults={"name": name, "organization": organization}
+        email=email, defaults={"name": name, "organization": organization}
     )
     if not created:
         changed = []
@@ -110,6 +136,7 @@ def engagement_create(
     owner: AbstractBaseUser | None = None,
     note: str = "",
 ) -> Engagement:
+    note = _lines(note, field="note", max_length=limits.NOTE)
     organization = organization_get_or_create(name=organization_name)
     now = clock.now()
     engagement = Engagement.objects.create(
@@ -165,6 +192,7 @@ def _locked(engagement: Engagement) -> Engagement:
 @transaction.atomic
 def engagement_move(*, engagement: Engagement, to: Stage, actor: Actor, reason: str = "") -> MoveCheck:
     """The only way a stage changes. Raises MoveRefused naming everything that is missing."""
+    reason = _lines(reason, field="reason", max_length=limits.REASON)
     locked = _locked(engagement)
     origin = Stage(locked.stage)
     check = check_move(
@@ -214,7 +242,10 @@ def engagement_qualify(
     """Record qualification answers; returns the changes (one timeline entry if any)."""
     locked = _locked(engagement)
     answers = dict(answers or {})
-    notes = dict(notes or {})
+    notes = {
+        criterion: _lines(text, field=f"{criterion.label} notes", max_length=limits.QUALIFICATION_NOTES)
+        for criterion, text in (notes or {}).items()
+    }
     changes: list[str] = []
     fields = []
     for field_name, label, value in (
@@ -261,7 +292,7 @@ def engagement_qualify(
 def engagement_record_verbal_yes(
     *, engagement: Engagement, by: str, actor: Actor, on: dt.date | None = None
 ) -> None:
-    by = " ".join(by.split())
+    by = _line(by, field="name of who gave the verbal yes", max_length=limits.VERBAL_YES_BY)
     if not by:
         raise ServiceError("say who gave the verbal yes (--by NAME)")
     locked = _locked(engagement)
@@ -282,7 +313,7 @@ def engagement_record_verbal_yes(
 def engagement_record_executed_close(
     *, engagement: Engagement, agreement: str, actor: Actor, on: dt.date | None = None
 ) -> None:
-    agreement = agreement.strip()
+    agreement = _line(agreement, field="agreement reference", max_length=limits.AGREEMENT_REFERENCE)
     on = on or clock.today()
     if not agreement:
         raise ServiceError("name the signed agreement (--agreement REFERENCE)")
@@ -301,7 +332,7 @@ def engagement_record_executed_close(
 
 
 def engagement_add_note(*, engagement: Engagement, text: str, actor: Actor) -> TimelineEntry:
-    text = text.strip()
+    text = _lines(text, field="note", max_length=limits.NOTE)
     if not text:
         raise ServiceError("the note is empty")
     return timeline_record(engagement=engagement, kind=TimelineEntry.Kind.NOTE, actor=actor, summary=text)
@@ -317,7 +348,8 @@ def task_create(
     idempotency_key: str | None = None,
 ) -> Task:
     """A checklist item; with an idempotency key, asking twice returns the first one."""
-    title = " ".join(title.split())
+    title = _line(title, field="task title", max_length=limits.TASK_TITLE)
+    assignee = _line(assignee, field="task's assignee", max_length=limits.TASK_ASSIGNEE)
     if not title:
         raise ServiceError("the task has no title")
     if idempotency_key is not None:
@@ -367,7 +399,7 @@ def contact_update(*, contact: Contact, name: str, actor: Actor, engagement: Eng
 
     The timeline entry goes on the engagement the change was made from.
     """
-    name = " ".join(name.split())
+    name = _line(name, field="contact name", max_length=limits.CONTACT_NAME)
     if contact.name == name:
         return []
     before = contact.name
@@ -393,8 +425,8 @@ def organization_update(
     A name another organization already has (whatever its case) is refused: one name is one
     organization, as `organization_get_or_create` assumes.
     """
-    name = " ".join(name.split())
-    website = website.strip()
+    name = _line(name, field="organization name", max_length=limits.ORGANIZATION_NAME)
+    website = _line(website, field="website", max_length=limits.WEBSITE)
     if not name:
         raise ServiceError("the organization name is empty")
     clash = Organization.objects.filter(name__iexact=name).exclude(pk=organization.pk).first()

@@ -159,6 +159,9 @@ def engagement_move(request: HttpRequest, reference: str) -> HttpResponse:
     except services.MoveRefused as refusal:
         messages.error(request, refusal_message(refusal, engagement, to), extra_tags="refusal")
         return redirect(back)
+    except services.ServiceError as exc:  # the reason refused (too long, a control character)
+        messages.error(request, str(exc))
+        return redirect(back)
     messages.success(request, f"{engagement.reference} moved to {to.label}.")
     if check.warnings:
         messages.warning(
@@ -342,10 +345,16 @@ def engagement_contact_edit(request: HttpRequest, reference: str, contact_id: in
     form = ContactEditForm(request.POST)
     if not form.is_valid():
         _form_errors(request, form)
-    elif services.contact_update(
-        contact=contact, name=form.cleaned_data["name"], actor=actor_of(request), engagement=engagement
-    ):
-        messages.success(request, f"Saved {contact}.")
+        return redirect(_page_url(engagement, "contacts"))
+    try:
+        changed = services.contact_update(
+            contact=contact, name=form.cleaned_data["name"], actor=actor_of(request), engagement=engagement
+        )
+    except services.ServiceError as exc:  # the name refused (a control character)
+        messages.error(request, str(exc))
     else:
-        messages.info(request, f"Nothing changed for {contact}.")
+        if changed:
+            messages.success(request, f"Saved {contact}.")
+        else:
+            messages.info(request, f"Nothing changed for {contact}.")
     return redirect(_page_url(engagement, "contacts"))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from partnerdesk.lib import csv_safe
 from partnerdesk.lib.commands import PartnerdeskCommand
 from partnerdesk.partnership.reports import COLUMNS, REPORTS, Row
 from partnerdesk.partnership.ticklers import ticklers_plan
@@ -66,7 +66,7 @@ class Command(PartnerdeskCommand):
 
     def _write_csv(self, name: str, rows: list[Row]) -> None:
         columns = COLUMNS[name]
-        writer = csv.writer(self.stdout, lineterminator="\n")
+        writer = csv_safe.writer(self.stdout, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
             writer.writerow(["" if row[column] is None else _plain(row[column]) for column in columns])

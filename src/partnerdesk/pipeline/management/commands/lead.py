@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
-from partnerdesk.lib.addresses import parse_contact
+from partnerdesk.lib.addresses import AddressError, parse_contact_list
 from partnerdesk.lib.commands import PartnerdeskCommand, date_argument
 from partnerdesk.pipeline import selectors, services
 from partnerdesk.pipeline.qualification import Answer, Criterion
@@ -31,7 +31,8 @@ class Command(PartnerdeskCommand):
             action="append",
             default=[],
             metavar='"NAME <EMAIL>"',
-            help="a contact; repeat for several",
+            help='a contact; repeat for several, or separate them with "," or ";" '
+            "(a name with a comma goes in quotes: '\"Doe, Jane\" <jane@x.org>')",
         )
         add.add_argument("--note", default="", help="a first note on the timeline")
         add.add_argument("--owner", help="username of the team member who owns it")
@@ -83,7 +84,12 @@ class Command(PartnerdeskCommand):
     def handle_add(
         self, *, organization: str, contact: list[str], note: str, owner: str | None, **_: Any
     ) -> None:
-        contacts = [parse_contact(text) for text in contact]
+        contacts = []
+        for text in contact:
+            found = parse_contact_list(text)
+            if not found:
+                raise AddressError(f"--contact {text!r} has no email address (expected Name <email>)")
+            contacts.extend(found)
         owner_user = None
         if owner:
             owner_user = get_user_model().objects.filter(username=owner).first()
