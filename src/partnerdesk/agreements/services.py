@@ -23,6 +23,7 @@ from partnerdesk.documents.base import DOCX_MIMETYPE, file_name_for
 from partnerdesk.documents.models import Document
 from partnerdesk.lib import clock
 from partnerdesk.lib.addresses import parse_contact
+from partnerdesk.lib.currencies import CurrencyError, currency_code
 from partnerdesk.pipeline.models import Engagement, TimelineEntry
 from partnerdesk.pipeline.services import Actor, ServiceError, timeline_record
 from partnerdesk.profile import get_profile
@@ -251,9 +252,10 @@ def agreement_set_terms(
 ) -> list[str]:
     """Set the value, currency and term (None leaves a field as it is); returns the changes."""
     if currency is not None:
-        currency = currency.strip().upper()
-        if len(currency) != 3 or not currency.isalpha():
-            raise ServiceError(f"{currency!r} is not a currency code (like USD or EUR)")
+        try:
+            currency = currency_code(currency)
+        except CurrencyError as exc:
+            raise ServiceError(str(exc)) from None
     with transaction.atomic():
         locked = _locked(agreement)
         _refuse_unless_editable(locked)
