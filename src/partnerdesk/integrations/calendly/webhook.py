@@ -3,20 +3,27 @@
 `Calendly-Webhook-Signature: t=<unix seconds>,v1=<hex>`, where v1 is the hex HMAC-SHA256 of
 `t + "." + raw body` under the subscription's signing key. Checked on the raw bytes, in constant
 time, and refused when `t` is more than TOLERANCE seconds away from now (a replay of an old one).
+A header that is not of that form (a `t` that is not a plain number of seconds, a `v1` that is not
+64 hex digits) is refused as malformed, never an error.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
+import re
 from typing import Any
 
 from partnerdesk.integrations.calendly.booking import Booking, hashed_key
+from partnerdesk.lib import text as limits
+from partnerdesk.lib.webhook_input import json_object
 
 SIGNATURE_HEADER = "Calendly-Webhook-Signature"
 TOLERANCE = 180
 EVENTS = ("invitee.created", "invitee.canceled")
+# Unix seconds: up to 12 ASCII digits (the year 33658); `str.isdigit` would let "²" and 5,000 digits in.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 class SignatureError(ValueError):
@@ -43,7 +50,8 @@ def signature_verify(
             timestamp = value.strip()
         elif name == "v1":
             signatures.append(value.strip())
-    if timestamp is None or not timestamp.isdigit() or not signatures:
+    signatures = [signature for signature in signatures if _HEX_SHA256.fullmatch(signature)]
+    if timestamp is None or not _TIMESTAMP.fullmatch(timestamp) or not signatures:
         raise SignatureError("the signature header is malformed")
     if abs(now - int(timestamp)) > tolerance:
         raise SignatureError(f"the signature is {abs(now - int(timestamp)):.0f} s old (limit {tolerance} s)")
@@ -56,16 +64,20 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
+    """A string field, without control characters (they cannot be stored, and mean nothing here)."""
+    return limits.without_control(value).strip() if isinstance(value, str) else ""
 
 
 def delivery_booking(body: bytes) -> tuple[str, Booking | None]:
     """(event name, booking) from a delivery's body; the booking is None for other events or a
-    payload without an invitee address. Raises ValueError for a body that is not a JSON object."""
-    data = json.loads(body.decode("utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError("the body is not a JSON object")
+    payload without an invitee address. Raises ValueError (webhook_input.MalformedBody) for a body
+    that is not a JSON object."""
+    data = json_object(body)
     event = _text(data.get("event"))
     payload = _dict(data.get("payload"))
     email = _text(payload.get("email")).lower()
@@ -73,7 +85,7 @@ def delivery_booking(body: bytes) -> tuple[str, Booking | None]:
         return event, None
     scheduled = _dict(payload.get("scheduled_event"))
     organization = ""
-    for answer in payload.get("questions_and_answers") or []:
+    for answer in _list(payload.get("questions_and_answers")):
         answer = _dict(answer)
         question = _text(answer.get("question")).lower()
         if any(word in question for word in ("organization", "organisation", "company", "institution")):
@@ -83,8 +95,8 @@ def delivery_booking(body: bytes) -> tuple[str, Booking | None]:
     booking = Booking(
         key=f"calendly:{uri}" if uri else hashed_key("calendly", email, _text(scheduled.get("start_time"))),
         invitee_email=email,
-        invitee_name=_text(payload.get("name")),
-        organization=organization[:200],
+        invitee_name=_text(payload.get("name"))[: limits.CONTACT_NAME],
+        organization=organization[: limits.ORGANIZATION_NAME],
         event_name=_text(scheduled.get("name")),
         start=_text(scheduled.get("start_time")),
         join_url=_text(_dict(scheduled.get("location")).get("join_url")),

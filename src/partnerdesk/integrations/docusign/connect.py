@@ -46,20 +46,56 @@ class ConnectPayloadError(ValueError):
     pass
 
 
+def _field(value: Any, name: str, max_length: int) -> str:
+    """A short identifier from the notification: a string or number, at most `max_length` long."""
+    if value is None:
+        return ""
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise ConnectPayloadError(f"{name} is not a string")
+    text = str(value)
+    if len(text) > max_length:
+        raise ConnectPayloadError(f"{name} is longer than {max_length} characters")
+    return text
+
+
+def _object(value: Any, name: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConnectPayloadError(f"{name} is not an object")
+    return value
+
+
 def _event_key(payload: Mapping[str, Any]) -> tuple[str, str, str]:
     data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
-    envelope_id = str((data or {}).get("envelopeId") or "")
-    event = str(payload.get("event") or "")
-    generated = str(payload.get("generatedDateTime") or "")
+    envelope_id = _field((data or {}).get("envelopeId"), "data.envelopeId", 100)
+    event = _field(payload.get("event"), "event", 100)
+    generated = _field(payload.get("generatedDateTime"), "generatedDateTime", 60)
     if not envelope_id or not event:
         raise ConnectPayloadError("a Connect notification needs event and data.envelopeId")
     return envelope_id, event, generated
+
+
+def _signers_and_status(payload: Mapping[str, Any], event: str) -> tuple[list[str], str]:
+    """The addresses that have signed, and the envelope's status; checked before anything is stored."""
+    summary = _object(_object(payload.get("data"), "data").get("envelopeSummary"), "data.envelopeSummary")
+    signers = _object(summary.get("recipients"), "envelopeSummary.recipients").get("signers") or []
+    if not isinstance(signers, list):
+        raise ConnectPayloadError("envelopeSummary.recipients.signers is not a list")
+    signed = []
+    for signer in signers:
+        signer = _object(signer, "a signer")
+        if _field(signer.get("status"), "a signer's status", 40) in {"signed", "completed"}:
+            signed.append(_field(signer.get("email"), "a signer's email", 254).lower())
+    status = _field(summary.get("status"), "envelopeSummary.status", 20) or event.removeprefix("envelope-")
+    return signed, status[:20]
 
 
 def connect_event_apply(payload: Mapping[str, Any]) -> SignatureEvent | None:
     """Record the notification once and apply it: signers' statuses, and on `envelope-completed`
     the executed close of the envelope's agreement. A repeat returns None and changes nothing."""
     envelope_id, event, generated = _event_key(payload)
+    signed, status = _signers_and_status(payload, event)
     envelope = SignatureEnvelope.objects.filter(provider=PROVIDER, envelope_id=envelope_id).first()
     try:
         with transaction.atomic():
@@ -76,14 +112,10 @@ def connect_event_apply(payload: Mapping[str, Any]) -> SignatureEvent | None:
         return None
     if envelope is None:
         return record  # kept, but not ours (or not yet known): nothing to change
-    summary = (payload.get("data") or {}).get("envelopeSummary") or {}
-    signers = ((summary.get("recipients") or {}).get("signers")) or []
-    signed = [s.get("email", "").lower() for s in signers if s.get("status") in {"signed", "completed"}]
     if signed:
         envelope.agreement.signatories.filter(email__in=signed, signed_at__isnull=True).update(
             signed_at=clock.now()
         )
-    status = str(summary.get("status") or event.removeprefix("envelope-"))
     if status != envelope.status:
         envelope.status = status
         envelope.save(update_fields=["status"])

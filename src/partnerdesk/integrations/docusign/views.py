@@ -1,8 +1,11 @@
-"""The Connect webhook: POST the raw JSON; 401 on a bad signature, 200 once applied or repeated."""
+"""The Connect webhook: POST the raw JSON; 401 on a bad signature, 200 once applied or repeated.
+
+A body over MAX_BODY_BYTES gets 413 (unread when its Content-Length says so); a signed body that is
+not a Connect notification we accept (not JSON, nested too deep, fields of the wrong type or
+length) gets 400: a malformed notification never gets a 5xx.
+"""
 
 from __future__ import annotations
-
-import json
 
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt
@@ -13,6 +16,7 @@ from partnerdesk.integrations.docusign.connect import (
     signature_valid,
 )
 from partnerdesk.lib.env import env_secret
+from partnerdesk.lib.webhook_input import BodyTooLarge, MalformedBody, json_object, read_body
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 
@@ -30,16 +34,16 @@ def connect_webhook(request: HttpRequest) -> HttpResponse:
     keys = hmac_keys()
     if not keys:
         return HttpResponse("the DocuSign webhook is not configured\n", status=404, content_type="text/plain")
-    body = request.body
-    if len(body) > MAX_BODY_BYTES:
-        return HttpResponse("too large\n", status=413, content_type="text/plain")
+    try:
+        body = read_body(request, limit=MAX_BODY_BYTES)
+    except BodyTooLarge:
+        return HttpResponse(
+            f"too large (at most {MAX_BODY_BYTES:,} bytes)\n", status=413, content_type="text/plain"
+        )
     if not signature_valid(body=body, headers=request.headers, keys=keys):
         return HttpResponse("bad signature\n", status=401, content_type="text/plain")
     try:
-        payload = json.loads(body)
-        if not isinstance(payload, dict):
-            raise ConnectPayloadError("not a JSON object")
-        record = connect_event_apply(payload)
-    except (ValueError, ConnectPayloadError) as exc:
+        record = connect_event_apply(json_object(body))
+    except (MalformedBody, ConnectPayloadError) as exc:
         return HttpResponse(f"bad notification: {exc}\n", status=400, content_type="text/plain")
     return HttpResponse("ok\n" if record is not None else "already received\n", content_type="text/plain")
