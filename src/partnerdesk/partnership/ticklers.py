@@ -82,11 +82,11 @@ def agreement_planned_items(agreement: Agreement) -> list:
     return planned_items(_dates(agreement), rules, agreement_schedule(agreement, rules))
 
 
-def tickler_plan_agreement(*, agreement: Agreement) -> int:
+def tickler_plan_agreement(*, agreement: Agreement, report: FireReport | None = None) -> int:
     """Bring one executed agreement's ticklers up to date; returns how many were added.
 
     Items whose date has passed are then settled: the most recent of each kind stays to be sent,
-    the older ones are missed.
+    the older ones are missed (counted in `report.missed`).
     """
     rules = get_rules()
     plan, _ = AgreementPlan.objects.get_or_create(agreement=agreement)
@@ -132,11 +132,13 @@ def tickler_plan_agreement(*, agreement: Agreement) -> int:
         ]
         Tickler.objects.bulk_create(new, ignore_conflicts=True)
         AgreementPlan.objects.filter(pk=plan.pk).update(fingerprint=fingerprint, planned_at=now)
-    ticklers_settle(engagement_ids=[agreement.engagement_id])
+    missed = ticklers_settle(engagement_ids=[agreement.engagement_id])
+    if report is not None:
+        report.missed += missed
     return len(new)
 
 
-def ticklers_plan() -> int:
+def ticklers_plan(*, report: FireReport | None = None) -> int:
     """Plan every executed agreement whose dates, deliverables, terms or rules changed since last time.
 
     A closed engagement's agreements are not planned again: an ended partnership stays stopped.
@@ -146,7 +148,7 @@ def ticklers_plan() -> int:
         engagement__stage=Stage.CLOSED.value
     )
     for agreement in agreements.order_by("id"):
-        added += tickler_plan_agreement(agreement=agreement)
+        added += tickler_plan_agreement(agreement=agreement, report=report)
     return added
 
 
@@ -300,9 +302,12 @@ class FireReport:
         return "; ".join(parts)
 
 
-def ticklers_fire_due(*, stop: threading.Event | None = None) -> FireReport:
+def ticklers_fire_due(
+    *, stop: threading.Event | None = None, report: FireReport | None = None
+) -> FireReport:
     """Settle the backlog, then fire everything due, oldest first; safe in several processes at once."""
-    report = FireReport(missed=ticklers_settle())
+    report = report or FireReport()
+    report.missed += ticklers_settle()
     handlers = _handlers()
     while True:
         ids = list(
@@ -333,8 +338,9 @@ def partnership_work(stop: threading.Event | None) -> int:
     queued, so one pass (`worker --once`) does all of it."""
     from partnerdesk.mail.delivery import outbox_deliver_due
 
-    ticklers_plan()
-    report = ticklers_fire_due(stop=stop)
+    report = FireReport()
+    ticklers_plan(report=report)
+    ticklers_fire_due(stop=stop, report=report)
     delivered = 0
     if report.fired or report.missed:
         delivery = outbox_deliver_due(stop=stop)
