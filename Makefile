@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PARTNERDESK_HOME ?= $(CURDIR)/var
 
-.PHONY: run test pytest lint bench clean test-services
+.PHONY: run test pytest lint bench clean test-services test-wheel
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ run: $(VENV)/.installed
 
 ## test: install the test dependencies, lint, type-check, and run the whole suite
 test: lint pytest
+
+## test-wheel: build the wheel, install it (not editable) into a fresh virtualenv, and use it there
+test-wheel:
+	PYTHON=$(PYTHON) bash .ci/wheel-smoke
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench

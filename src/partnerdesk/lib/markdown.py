@@ -17,12 +17,13 @@ from collections.abc import Iterator, Sequence
 from functools import cache
 
 from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 _ALLOWED_SCHEMES = ("http://", "https://", "mailto:")
 # A bare address in text; trailing punctuation is the sentence's, not the address's.
 _BARE_URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+_SCHEME = re.compile(r"(?:^|[^a-z0-9.+-])(https?)$", re.IGNORECASE)
 _TRAILING = ".,;:!?*_~"
 
 
@@ -36,37 +37,34 @@ def _bare_url_end(url: str) -> str:
     return url
 
 
-def _link_bare_urls(state: StateCore) -> None:
-    """A core rule: `https://...` in text becomes a link (as linkify would, without its package)."""
-    for block in state.tokens:
-        if block.type != "inline" or not block.children:
-            continue
-        children: list[Token] = []
-        in_link = 0
-        for token in block.children:
-            in_link += 1 if token.type == "link_open" else -1 if token.type == "link_close" else 0
-            if token.type != "text" or in_link or "://" not in token.content:
-                children.append(token)
-                continue
-            text, position = token.content, 0
-            for match in _BARE_URL.finditer(text):
-                url = _bare_url_end(match.group(0))
-                href = state.md.normalizeLink(url)
-                if len(url) <= len("https://") or not state.md.validateLink(href):
-                    continue
-                if match.start() > position:
-                    children.append(_text_token(text[position : match.start()], token.level))
-                link_open = Token("link_open", "a", 1, level=token.level, markup="linkify", info="auto")
-                link_open.attrSet("href", href)
-                children += [
-                    link_open,
-                    _text_token(url, token.level + 1),
-                    Token("link_close", "a", -1, level=token.level, markup="linkify", info="auto"),
-                ]
-                position = match.start() + len(url)
-            if position < len(text):
-                children.append(_text_token(text[position:], token.level))
-        block.children = children
+def _bare_url(state: StateInline, silent: bool) -> bool:
+    """An inline rule: `https://...` in text is a link (as markdown-it's linkify, without the
+    linkify-it package). It runs at the `:`, before emphasis or escapes can take the address
+    apart (a `_` or `*` in a token stays in the address)."""
+    pos = state.pos
+    if state.linkLevel > 0 or state.src[pos : pos + 3] != "://":
+        return False
+    scheme = _SCHEME.search(state.pending)
+    if scheme is None:
+        return False
+    proto = scheme.group(1)
+    match = _BARE_URL.match(state.src, pos - len(proto))
+    if match is None:
+        return False
+    url = _bare_url_end(match.group(0))
+    href = state.md.normalizeLink(url)
+    if len(url) <= len(proto) + 3 or not state.md.validateLink(href):
+        return False
+    if not silent:
+        state.pending = state.pending[: -len(proto)]
+        link_open = state.push("link_open", "a", 1)
+        link_open.attrs = {"href": href}
+        link_open.markup, link_open.info = "linkify", "auto"
+        state.push("text", "", 0).content = url
+        link_close = state.push("link_close", "a", -1)
+        link_close.markup, link_close.info = "linkify", "auto"
+    state.pos += len(url) - len(proto)
+    return True
 
 
 def _text_token(content: str, level: int) -> Token:
@@ -77,7 +75,7 @@ def _text_token(content: str, level: int) -> Token:
 def _parser(*, breaks: bool) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "breaks": breaks})
     md.validateLink = link_allowed  # type: ignore[method-assign]
-    md.core.ruler.after("inline", "bare_urls", _link_bare_urls)
+    md.inline.ruler.before("linkify", "bare_url", _bare_url)
     return md
 
 
