@@ -8,6 +8,7 @@ the engagement's reference, or what is missing and how to ask again.
 from __future__ import annotations
 
 import logging
+import re
 
 from partnerdesk.inbound.auto_reply import automatic_reply_queue
 from partnerdesk.inbound.models import InboundMessage
@@ -29,7 +30,8 @@ from partnerdesk.pipeline.naming import (
 )
 from partnerdesk.pipeline.owners import engagement_claim_owner
 from partnerdesk.pipeline.services import Actor, ServiceError
-from partnerdesk.playbooks.engine import PlaybookRefused, RunReport, playbook_run
+from partnerdesk.playbooks.context import RunRequest
+from partnerdesk.playbooks.engine import AlreadyRan, PlaybookRefused, RunReport, playbook_run
 from partnerdesk.playbooks.library import get_library
 from partnerdesk.playbooks.specs import PlaybookSpec
 from partnerdesk.profile import get_profile
@@ -162,7 +164,11 @@ def _engagement_for_request(
         return None, "I found no partner name (add a line `Partner: Their Organization`)"
     if thread is not None:
         return thread, ""
-    if contacts and (found := engagement_of_relationship(emails=[e for _, e in contacts])) is not None:
+    referenced = _referenced(parsed)
+    if referenced is not None:
+        return referenced, ""
+    emails = [email for _, email in contacts]
+    if (found := engagement_of_relationship(emails=emails, organization=named)) is not None:
         return found, ""
     if spec.creates_engagement:
         return None, "I found no contact email address in your message"
@@ -172,13 +178,35 @@ def _engagement_for_request(
     )
 
 
+def _referenced(parsed: ParsedMessage) -> Engagement | None:
+    """The engagement whose reference (PD-12, or [PD-12]) the subject or the first line carries."""
+    prefix = re.escape(get_profile().organization.reference_prefix)
+    pattern = re.compile(rf"(?<![\w-]){prefix}-(\d{{1,18}})(?!\w)", re.IGNORECASE)
+    for line in (parsed.subject, first_line(parsed.text)):
+        match = pattern.search(line or "")
+        if match:
+            return Engagement.objects.select_related("organization").filter(pk=int(match.group(1))).first()
+    return None
+
+
+def _for_whom(contacts: list[tuple[str, str]], engagement: Engagement) -> str:
+    if contacts:
+        return "For the contacts you named: " + ", ".join(email for _, email in contacts) + "."
+    everyone = ", ".join(engagement.contacts.values_list("email", flat=True))
+    return f"You named no contact, so it was for all of {engagement.reference}'s contacts: {everyone}."
+
+
 def command_run(
     *, message: InboundMessage, parsed: ParsedMessage, spec: PlaybookSpec, thread: Engagement | None
 ) -> tuple[Engagement | None, str]:
-    """Run the SOP the message names and answer it; returns (engagement, what happened)."""
+    """Run the SOP the message names, for the contacts it names (all, when it names none), and
+    answer it; returns (engagement, what happened)."""
     actor = Actor(label=f"mail:{parsed.from_addr}")
+    contacts = _contacts(parsed)
     try:
-        engagement, missing = _engagement_for_request(spec, parsed, _contacts(parsed), thread, actor)
+        engagement, missing = _engagement_for_request(spec, parsed, contacts, thread, actor)
+        if engagement is not None and contacts:
+            services.engagement_add_contacts(engagement=engagement, contacts=contacts, actor=actor)
     except ServiceError as exc:
         engagement, missing = None, str(exc)
     if engagement is None:
@@ -186,12 +214,20 @@ def command_run(
         acknowledge(message=message, parsed=parsed, engagement=None, body=body)
         return None, f"{spec.name} not run: {missing}"
     engagement_claim_owner(engagement=engagement, email=parsed.from_addr, actor=actor)
+    request = RunRequest(contacts=tuple(email for _, email in contacts))
     try:
-        report = playbook_run(spec=spec, actor=actor, engagement=engagement, source=Source.EMAIL)
+        report = playbook_run(
+            spec=spec, actor=actor, engagement=engagement, source=Source.EMAIL, request=request
+        )
+    except AlreadyRan as exc:
+        again = f"{spec.title} again {engagement.reference}"
+        body = f"Nothing done: {exc}.\n\nTo run it once more, write to me with the subject:\n\n    {again}"
+        acknowledge(message=message, parsed=parsed, engagement=engagement, body=body)
+        return engagement, f"{spec.name} refused: {exc}"
     except PlaybookRefused as exc:
         acknowledge(message=message, parsed=parsed, engagement=engagement, body=f"Nothing done: {exc}.")
         return engagement, f"{spec.name} refused: {exc}"
-    body = _report_text(spec, report)
+    body = _report_text(spec, report) + "\n\n" + _for_whom(contacts, engagement)
     engagement.organization.refresh_from_db()
     if engagement.organization.name_provisional:
         body += _name_question(engagement)

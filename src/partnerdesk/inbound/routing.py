@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from partnerdesk.inbound.reading import (
     bare_subject,
     first_line,
     organization_from_domain,
+    partner_line,
 )
 from partnerdesk.inbound.store import message_raw
 from partnerdesk.inbound.trust import message_hold, message_verdict, release_by_code
@@ -240,6 +242,8 @@ def _team_message(
         if not verdict.authenticated:
             what = f"a forwarded Calendly booking for {booking.invitee_email}"
             return _hold(message, parsed, verdict, what=what, engagement=thread, ask_sender=True)
+        named = partner_line(parsed.text)  # the handbook's "tracked under PartnerX"
+        booking = dataclasses.replace(booking, organization=named or booking.organization)
         result = booking_apply(booking=booking, source="email", actor=Actor(label=f"mail:{parsed.from_addr}"))
         commands.acknowledge(message=message, parsed=parsed, engagement=result.engagement,
                              body=booking_answer(booking, result))  # fmt: skip

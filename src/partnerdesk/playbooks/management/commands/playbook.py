@@ -12,7 +12,7 @@ from partnerdesk.lib.addresses import parse_contact
 from partnerdesk.lib.commands import PartnerdeskCommand
 from partnerdesk.pipeline import selectors
 from partnerdesk.playbooks.docs import render_handbook, render_playbook
-from partnerdesk.playbooks.engine import NewLead, RunReport, playbook_preview, playbook_run
+from partnerdesk.playbooks.engine import AlreadyRan, NewLead, RunReport, playbook_preview, playbook_run
 from partnerdesk.playbooks.library import get_library
 from partnerdesk.playbooks.specs import PlaybookLibrary
 
@@ -119,9 +119,12 @@ class Command(PartnerdeskCommand):
         if dry_run:
             report = playbook_preview(spec=spec, actor=actor, engagement=engagement, new_lead=new_lead)
         else:
-            report = playbook_run(
-                spec=spec, actor=actor, engagement=engagement, new_lead=new_lead, again=again
-            )
+            try:
+                report = playbook_run(
+                    spec=spec, actor=actor, engagement=engagement, new_lead=new_lead, again=again
+                )
+            except AlreadyRan as exc:
+                raise CommandError(f"{exc}; use --again to run it once more") from None
         self._write_report(report)
         failed = report.failed_step
         if failed is not None:
