@@ -81,8 +81,10 @@ def test_a_renewal_outcome_is_recorded_once_and_later_reminders_are_skipped(cli,
     assert again.code == 1 and "already recorded: renewed" in again.err
     time_machine.to(agreement.term_end - dt.timedelta(days=30))
     run_due_work(raise_errors=True)
-    skipped = Tickler.objects.filter(kind="renewal", outcome__startswith="skipped: the renewal was decided")
-    assert skipped.count() == 3
+    stopped = Tickler.objects.filter(
+        agreement=agreement, kind="renewal", outcome="stopped: the renewal was decided (renewed)"
+    )
+    assert stopped.count() == 3 and {t.status for t in stopped} == {"cancelled"}
     assert OutboxMessage.objects.filter(subject__contains="Renewal:").count() == 1
 
 
@@ -103,7 +105,19 @@ def test_an_ended_partnership_closes_both_engagements_with_the_reason(cli, time_
     assert not Tickler.objects.filter(fired_at__isnull=True, due_on__lte=time_machine.day).exists()
 
 
-def test_renewal_record_without_a_renewal_says_when_it_opens(cli, partner):
+def test_a_renewal_decided_before_the_first_reminder_opens_it_then(cli, partner):
     engagement, _ = partner
     result = cli("renewal", "record", engagement.reference, "renewed")
-    assert result.code == 1 and "opens at the first reminder" in result.err
+    assert result.code == 0, result.err
+    renewal = Renewal.objects.get(engagement=engagement)
+    assert renewal.outcome == "renewed" and renewal.renewal_engagement.stage == "partner"
+
+
+def test_renewal_record_of_an_engagement_without_an_executed_agreement_is_refused(cli, db):
+    from partnerdesk.pipeline import services
+
+    engagement = services.engagement_create(
+        organization_name="Bay College", contacts=[("Kim Lo", "kim@bay.example.edu")], actor=services.Actor("a")
+    )
+    result = cli("renewal", "record", engagement.reference, "renewed")
+    assert result.code == 1 and "no executed agreement to renew" in result.err

@@ -149,8 +149,9 @@ def _partner_phase(time_machine, *, partners: int = 0):
             contacts=((f"Contact {number}", f"c{number}@u{number}.example.edu"),),
             term_end=dt.date(2028, 3, 31),
         )
-    time_machine.to(dt.date(2027, 4, 1))
-    run_due_work(raise_errors=True)
+    for day in (dt.date(2027, 1, 1), dt.date(2027, 2, 15), dt.date(2027, 4, 1)):
+        time_machine.to(day)  # the worker issues each invoice on its day
+        run_due_work(raise_errors=True)
     invoice_mark_paid(invoice=Invoice.objects.get(engagement=harbor), actor=ALICE)
     check_in = CheckIn.objects.filter(email="lee@harbor.example.edu").latest("sent_at")
     check_in_answer(check_in=check_in, rating=4)

@@ -12,6 +12,9 @@ from django.db.models import Q
 
 
 class Agreement(models.Model):
+    """A services agreement; its billing terms (payment terms, schedule, amounts, billing contact,
+    PO number) default to the profile's `[partnership]` section where left empty."""
+
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         NEGOTIATING = "negotiating", "Negotiating"
@@ -19,6 +22,11 @@ class Agreement(models.Model):
         OUT_FOR_SIGNATURE = "out_for_signature", "Out for signature"
         EXECUTED = "executed", "Executed"
         WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class InvoiceSchedule(models.TextChoices):
+        ANNUAL = "annual", "Annual"
+        QUARTERLY = "quarterly", "Quarterly"
+        MILESTONES = "milestones", "Milestones (the deliverables)"
 
     engagement = models.ForeignKey("pipeline.Engagement", on_delete=models.CASCADE, related_name="agreements")
     # The exact name: "Harbor University + 2i2c/CS&S - Services Agreement 2026-11-20".
@@ -34,6 +42,20 @@ class Agreement(models.Model):
     term_start = models.DateField(null=True, blank=True)
     term_end = models.DateField(null=True, blank=True)
     executed_on = models.DateField(null=True, blank=True)
+    # Days from an invoice's issue to its due date (None: the profile's), or a fixed due date.
+    payment_terms_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    payment_due_on = models.DateField(null=True, blank=True)
+    # Empty: the profile's schedule.
+    invoice_schedule = models.CharField(max_length=20, choices=InvoiceSchedule.choices, blank=True)
+    # The amount of each invoice of the schedule, in order ("4000.00"); empty: the value split evenly.
+    invoice_amounts = models.JSONField(default=list, blank=True)
+    # Empty: the engagement's first contact.
+    billing_contact = models.EmailField(blank=True)
+    po_number = models.CharField(max_length=100, blank=True)
+    # The agreement whose next term this is (a renewal).
+    renews = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="renewed_by"
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     # Set when a playbook step made it, so a resumed run does not make it twice.

@@ -241,6 +241,100 @@ def parse_value(text: str) -> Decimal:
     return value
 
 
+BILLING_FIELDS = (
+    "payment_terms_days",
+    "payment_due_on",
+    "invoice_schedule",
+    "invoice_amounts",
+    "billing_contact",
+    "po_number",
+)
+
+
+def _billing_terms(
+    *,
+    payment_terms_days: int | None,
+    payment_due_on: dt.date | None,
+    invoice_schedule: str | None,
+    invoice_amounts: list[Decimal] | None,
+    billing_contact: str | None,
+    po_number: str | None,
+) -> dict[str, Any]:
+    """The billing terms given (None: unchanged), checked; "" or [] puts back the profile's."""
+    terms: dict[str, Any] = {}
+    if payment_terms_days is not None:
+        if not 0 <= payment_terms_days <= 365:
+            raise ServiceError(f"payment terms of {payment_terms_days} days: give 0 to 365 days")
+        terms["payment_terms_days"] = payment_terms_days
+        terms["payment_due_on"] = None  # days or a fixed date, not both
+    if payment_due_on is not None:
+        terms["payment_due_on"] = payment_due_on
+        terms["payment_terms_days"] = None
+    if invoice_schedule is not None:
+        schedule = invoice_schedule.strip().lower()
+        if schedule and schedule not in Agreement.InvoiceSchedule.values:
+            raise ServiceError(
+                f"{invoice_schedule!r} is not an invoice schedule (annual, quarterly or milestones)"
+            )
+        terms["invoice_schedule"] = schedule
+    if invoice_amounts is not None:
+        terms["invoice_amounts"] = [str(amount) for amount in invoice_amounts]
+    if billing_contact is not None:
+        address = billing_contact.strip()
+        if address:
+            _, address = parse_contact(address)
+        terms["billing_contact"] = address.lower()
+    if po_number is not None:
+        number = " ".join(po_number.split())
+        if len(number) > 100:
+            raise ServiceError("the purchase order number is longer than 100 characters")
+        terms["po_number"] = number
+    return terms
+
+
+def _check_amounts(agreement: Agreement) -> None:
+    """Amounts per invoice add up to the value, one per invoice of the schedule."""
+    amounts = [Decimal(amount) for amount in agreement.invoice_amounts or ()]
+    if not amounts:
+        return
+    if agreement.value is not None and sum(amounts) != agreement.value:
+        raise ServiceError(
+            f"the invoice amounts add up to {sum(amounts):,.2f},"
+            f" not the agreement's value {agreement.value:,.2f}"
+        )
+    from partnerdesk.partnership.rules import AgreementDates, get_rules, invoice_dates
+
+    schedule = agreement.invoice_schedule or get_rules().invoice_schedule
+    deliverables = tuple(
+        agreement.addenda.filter(kind=Addendum.Kind.DELIVERABLE, due_on__isnull=False).values_list(
+            "title", "due_on"
+        )
+    )
+    dates = AgreementDates(
+        id=agreement.pk,
+        term_start=agreement.term_start,
+        term_end=agreement.term_end,
+        executed_on=agreement.executed_on,
+        value=agreement.value,
+        currency=agreement.currency,
+        deliverables=deliverables,
+    )
+    count = len(invoice_dates(dates, schedule))
+    if count and count != len(amounts):
+        raise ServiceError(
+            f"the {schedule} schedule has {count} invoice(s) over this term: give {count} amount(s),"
+            f" not {len(amounts)}"
+        )
+
+
+def _shown(value: Any) -> str:
+    if value in (None, "", []):
+        return "-"
+    if isinstance(value, list):
+        return ", ".join(value)
+    return str(value)
+
+
 def agreement_set_terms(
     *,
     agreement: Agreement,
@@ -249,27 +343,47 @@ def agreement_set_terms(
     currency: str | None = None,
     term_start: dt.date | None = None,
     term_end: dt.date | None = None,
+    payment_terms_days: int | None = None,
+    payment_due_on: dt.date | None = None,
+    invoice_schedule: str | None = None,
+    invoice_amounts: list[Decimal] | None = None,
+    billing_contact: str | None = None,
+    po_number: str | None = None,
 ) -> list[str]:
-    """Set the value, currency and term (None leaves a field as it is); returns the changes."""
+    """Set the agreement's terms (None leaves a field as it is); returns the changes.
+
+    The value, currency and term change only until the agreement is signed. The billing terms
+    (payment terms in days or a fixed due date, invoice schedule and amounts per invoice, billing
+    contact, purchase order number) may also be set on an executed agreement, to record what was
+    signed or a new billing contact; its planned invoices follow. Left empty they are the
+    profile's (`[partnership]`).
+    """
     if currency is not None:
         try:
             currency = currency_code(currency)
         except CurrencyError as exc:
             raise ServiceError(str(exc)) from None
+    billing = _billing_terms(
+        payment_terms_days=payment_terms_days,
+        payment_due_on=payment_due_on,
+        invoice_schedule=invoice_schedule,
+        invoice_amounts=invoice_amounts,
+        billing_contact=billing_contact,
+        po_number=po_number,
+    )
     with transaction.atomic():
         locked = _locked(agreement)
-        _refuse_unless_editable(locked)
+        contract = {"value": value, "currency": currency, "term_start": term_start, "term_end": term_end}
+        # The contract's own terms are settled once signed; billing details may still be recorded.
+        changes_contract = any(new is not None and getattr(locked, f) != new for f, new in contract.items())
+        if changes_contract or locked.status == Status.WITHDRAWN:
+            _refuse_unless_editable(locked)
         changes, fields = [], []
-        for field, new in (
-            ("value", value),
-            ("currency", currency),
-            ("term_start", term_start),
-            ("term_end", term_end),
-        ):
+        for field, new in [*contract.items(), *billing.items()]:
             old = getattr(locked, field)
-            if new is None or old == new:
+            if (new is None and field not in billing) or old == new:
                 continue
-            changes.append(f"{field.replace('_', ' ')}: {old if old not in (None, '') else '-'} -> {new}")
+            changes.append(f"{field.replace('_', ' ')}: {_shown(old)} -> {_shown(new)}")
             setattr(locked, field, new)
             fields.append(field)
         start, end = locked.term_start, locked.term_end
@@ -277,11 +391,96 @@ def agreement_set_terms(
             raise ServiceError(f"the term ends ({end}) before it starts ({start})")
         if not fields:
             return []
+        if {"invoice_amounts", "invoice_schedule", "value"} & set(fields):
+            _check_amounts(locked)
         _save(locked, fields)
         _record(locked, actor, "Agreement terms: " + "; ".join(changes), changes=changes)
         _reopen_if_ready(locked, actor, "the terms changed")
     agreement.refresh_from_db()
     return changes
+
+
+def agreement_next_term(
+    *,
+    agreement: Agreement,
+    engagement: Engagement,
+    actor: Actor,
+    term_start: dt.date,
+    term_end: dt.date,
+    value: Decimal | None = None,
+    currency: str | None = None,
+    on: dt.date | None = None,
+    **billing: Any,
+) -> Agreement:
+    """The executed agreement of the next term, on the renewal `engagement`: `agreement`'s value,
+    currency, billing terms, signatories and statement of work, with the changes given.
+
+    Deliverables are not carried over (they are dated); `billing` takes `agreement_set_terms`'s
+    billing keywords.
+    """
+    if term_end <= term_start:
+        raise ServiceError(f"the term ends ({term_end}) before it starts ({term_start})")
+    if currency is not None:
+        try:
+            currency = currency_code(currency)
+        except CurrencyError as exc:
+            raise ServiceError(str(exc)) from None
+    terms = {field: getattr(agreement, field) for field in BILLING_FIELDS}
+    terms.update(_billing_terms(**{field: billing.get(field) for field in BILLING_FIELDS}))
+    if "invoice_amounts" not in billing and (value is not None or "invoice_schedule" in billing):
+        terms["invoice_amounts"] = []  # a new value or schedule: split evenly unless told
+    on = on or clock.today()
+    now = clock.now()
+    with transaction.atomic():
+        successor = Agreement.objects.create(
+            engagement=engagement,
+            title=agreement_title(engagement, on),
+            status=Status.EXECUTED,
+            folder_path=agreement.folder_path,
+            value=agreement.value if value is None else value,
+            currency=currency or agreement.currency,
+            term_start=term_start,
+            term_end=term_end,
+            executed_on=on,
+            renews=agreement,
+            created_at=now,
+            updated_at=now,
+            **terms,
+        )
+        _check_amounts(successor)
+        Signatory.objects.bulk_create(
+            Signatory(
+                agreement=successor,
+                name=person.name,
+                email=person.email,
+                organization=person.organization,
+                role=person.role,
+                position=person.position,
+                signed_at=now,
+            )
+            for person in agreement.signatories.all()
+        )
+        Addendum.objects.bulk_create(
+            Addendum(
+                agreement=successor,
+                kind=addendum.kind,
+                title=addendum.title,
+                description=addendum.description,
+                due_on=None,
+                created_at=now,
+            )
+            for addendum in agreement.addenda.exclude(kind=Addendum.Kind.DELIVERABLE)
+        )
+        amount = f"{successor.value:,.2f} {successor.currency}" if successor.value is not None else "no value"
+        _record(
+            successor,
+            actor,
+            f"Agreement for the next term, {term_start.isoformat()} to {term_end.isoformat()} ({amount}),"
+            f" renewing {agreement.title}",
+            renews=agreement.pk,
+            executed_on=on.isoformat(),
+        )
+    return successor
 
 
 def agreement_signatory_add(

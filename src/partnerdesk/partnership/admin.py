@@ -15,8 +15,8 @@ from partnerdesk.partnership.models import (
 
 @admin.register(Tickler)
 class TicklerAdmin(admin.ModelAdmin):
-    list_display = ["due_on", "kind", "engagement", "fired_at", "outcome", "attempts"]
-    list_filter = ["kind"]
+    list_display = ["due_on", "kind", "engagement", "status", "fired_at", "outcome", "attempts"]
+    list_filter = ["kind", "status"]
     search_fields = ["key", "outcome"]
 
 
@@ -46,7 +46,7 @@ class RenewalAdmin(admin.ModelAdmin):
 
 @admin.register(AgreementPlan)
 class AgreementPlanAdmin(admin.ModelAdmin):
-    list_display = ["agreement", "invoice_schedule"]
+    list_display = ["agreement", "planned_at"]
     list_select_related = ["agreement"]
 
 

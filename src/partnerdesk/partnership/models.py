@@ -14,7 +14,17 @@ class Tickler(models.Model):
     """A stored, dated reminder: fired once by the worker on or after `due_on`.
 
     `key` names what it is for ("agreement:5:renewal:120"), so planning twice makes nothing new.
+    Only the most recent due item of each kind of an engagement is fired; an older one still
+    waiting is *missed* and waits for a person to send, skip or mark it done.
     """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Planned"
+        MISSED = "missed", "Missed"
+        FIRED = "fired", "Fired"
+        SKIPPED = "skipped", "Skipped"
+        DONE = "done", "Done by hand"
+        CANCELLED = "cancelled", "Stopped"
 
     class Kind(models.TextChoices):
         RENEWAL = "renewal", "Renewal reminder"
@@ -31,9 +41,13 @@ class Tickler(models.Model):
     due_on = models.DateField()
     payload = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
+    # Pending and missed items have no `fired_at`; every other status has, with its `outcome`.
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     fired_at = models.DateTimeField(null=True, blank=True)
     # What firing did ("reminder sent to alice@...", "skipped: the engagement is closed").
     outcome = models.TextField(blank=True)
+    # Who sent, skipped or marked done a missed item (empty: the worker).
+    resolved_by = models.CharField(max_length=200, blank=True)
     # A failed firing rolls back and is tried again later.
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -50,18 +64,12 @@ class Tickler(models.Model):
 
 
 class AgreementPlan(models.Model):
-    """What the ticklers of an executed agreement were computed from, so a change re-plans them."""
+    """What the ticklers of an executed agreement were computed from, so a change re-plans them.
 
-    class Schedule(models.TextChoices):
-        ANNUAL = "annual", "Annual"
-        QUARTERLY = "quarterly", "Quarterly"
-        MILESTONES = "milestones", "Milestones (the deliverables)"
+    The billing terms themselves (schedule, amounts, contact) are the agreement's fields.
+    """
 
     agreement = models.OneToOneField("agreements.Agreement", on_delete=models.CASCADE, related_name="plan")
-    # Empty: the profile's `partnership.invoice_schedule`.
-    invoice_schedule = models.CharField(max_length=20, choices=Schedule.choices, blank=True)
-    # Empty: the engagement's first contact.
-    billing_contact = models.EmailField(blank=True)
     fingerprint = models.CharField(max_length=64, blank=True)
     planned_at = models.DateTimeField(null=True, blank=True)
 
@@ -83,6 +91,10 @@ class Renewal(models.Model):
     outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
     reason = models.TextField(blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # The next term's agreement (renewed or changed), on the renewal engagement.
+    next_agreement = models.OneToOneField(
+        "agreements.Agreement", null=True, blank=True, on_delete=models.SET_NULL, related_name="renewal_from"
+    )
 
 
 class CheckIn(models.Model):
@@ -108,7 +120,10 @@ class CheckIn(models.Model):
 
 
 class InvoiceCounter(models.Model):
-    """The last invoice number given in a year; locked while the next one is given."""
+    """The last invoice number given in a year (the series); locked while the next one is given.
+
+    A number once given stays with its invoice, void or not: a series has no gaps.
+    """
 
     year = models.PositiveIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
@@ -119,6 +134,7 @@ class Invoice(models.Model):
         SENT = "sent", "Sent"
         PAID = "paid", "Paid"
         OVERDUE = "overdue", "Overdue"
+        VOID = "void", "Void"
 
     # "2027-0001": the year, then a sequence without gaps within it.
     number = models.CharField(max_length=20, unique=True)
@@ -132,6 +148,11 @@ class Invoice(models.Model):
     total = models.DecimalField(max_digits=14, decimal_places=2)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENT)
     paid_on = models.DateField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.TextField(blank=True)
+    # The payment terms as the invoice states them ("net 45", "due by 2027-03-01").
+    terms = models.CharField(max_length=100, blank=True)
+    po_number = models.CharField(max_length=100, blank=True)
     billing_contact = models.EmailField()
     message = models.ForeignKey(
         "mail.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -77,6 +77,8 @@ class AgreementDates:
     currency: str
     # (title, due date) of each deliverable.
     deliverables: tuple[tuple[str, dt.date], ...] = ()
+    # The agreement's own amount per invoice ("4000.00"), in order; empty: the value split evenly.
+    amounts: tuple[str, ...] = ()
 
     def fingerprint(self, rules: PartnershipRules, schedule: str) -> str:
         text = json.dumps([asdict(self), rules.fingerprint(), schedule], sort_keys=True, default=str)
@@ -89,6 +91,14 @@ def split_amount(total: Decimal, parts: int) -> list[Decimal]:
         return []
     share = (total / parts).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
     return [share] * (parts - 1) + [total - share * (parts - 1)]
+
+
+def invoice_amounts(dates: AgreementDates, count: int) -> list[Decimal]:
+    """The agreement's own amounts when there is one per invoice, else its value split evenly."""
+    if dates.amounts and len(dates.amounts) == count:
+        return [Decimal(amount) for amount in dates.amounts]
+    assert dates.value is not None
+    return split_amount(dates.value, count)
 
 
 def invoice_dates(dates: AgreementDates, schedule: str) -> list[tuple[dt.date, str]]:
@@ -131,7 +141,7 @@ def planned_items(dates: AgreementDates, rules: PartnershipRules, schedule: str)
             number += 1
     if dates.value is not None and dates.currency:
         issues = invoice_dates(dates, schedule)
-        amounts = split_amount(dates.value, len(issues))
+        amounts = invoice_amounts(dates, len(issues))
         for number, ((due, description), amount) in enumerate(zip(issues, amounts, strict=True), start=1):
             items.append(
                 PlannedItem(
@@ -148,3 +158,111 @@ def planned_items(dates: AgreementDates, rules: PartnershipRules, schedule: str)
                 )
             )
     return sorted(items, key=lambda item: (item.due_on, item.key))
+
+
+KIND_LABELS = {
+    "renewal": "Renewal reminder",
+    "check_in": "Satisfaction check-in",
+    "invoice": "Invoice",
+    "invoice_overdue": "Overdue invoice reminder",
+}
+
+
+def item_label(kind: str, payload: dict[str, Any]) -> str:
+    """What a planned item is, in a few words: "Invoice 2 of 4: 3,000.00 USD (Services ...)"."""
+    label = KIND_LABELS.get(kind, kind)
+    if kind == "renewal":
+        return f"{label}: {payload.get('days_before')} days before the term ends ({payload.get('term_end')})"
+    if kind == "check_in":
+        return f"{label} {payload.get('number')}"
+    if kind == "invoice":
+        amount = Decimal(str(payload.get("amount", "0")))
+        return (
+            f"{label} {payload.get('number')} of {payload.get('of')}:"
+            f" {amount:,.2f} {payload.get('currency')} ({payload.get('description')})"
+        )
+    if kind == "invoice_overdue":
+        days = payload.get("days_overdue")
+        return f"{label}: invoice {payload.get('number')}, {days} days after its due date"
+    return label
+
+
+def days_between(first: dt.date, last: dt.date) -> str:
+    """How far `last` is from `first`: "in 20 days", "today", "3 days ago"."""
+    days = (last - first).days
+    if days == 0:
+        return "today"
+    if days > 0:
+        return f"in {days} day{'s' if days != 1 else ''}"
+    return f"{-days} day{'s' if days != -1 else ''} ago"
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Due items split into the current one of each kind (sent) and the older ones (missed)."""
+
+    current: list[Any]
+    missed: list[Any]
+
+
+def split_backlog(items: list[Any], today: dt.date) -> Backlog:
+    """Of the items due by `today` (each with `engagement_id`, `kind`, `due_on` and `key`),
+    keep the most recent of each kind per engagement; every older one is missed.
+
+    So a partnership recorded late, or a worker back from downtime, sends at most one message of
+    each kind, the one whose turn it is now, never a burst of the past.
+    """
+    latest: dict[tuple[Any, str], Any] = {}
+    for item in items:
+        if item.due_on > today:
+            continue
+        group = (item.engagement_id, item.kind)
+        held = latest.get(group)
+        if held is None or (item.due_on, item.key) > (held.due_on, held.key):
+            latest[group] = item
+    current = sorted(latest.values(), key=lambda item: (item.due_on, item.key))
+    chosen = {id(item) for item in current}
+    missed = [item for item in items if item.due_on <= today and id(item) not in chosen]
+    return Backlog(current=current, missed=sorted(missed, key=lambda item: (item.due_on, item.key)))
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    due_on: dt.date
+    kind: str
+    label: str
+    # "now" (sent on the next pass), "missed" (listed for a person), or "planned" (sent on its day).
+    when: str
+
+
+@dataclass(frozen=True)
+class _Due:
+    engagement_id: Any
+    kind: str
+    due_on: dt.date
+    key: str
+    payload: dict[str, Any]
+
+
+def preview(
+    items: list[PlannedItem], *, engagement_id: Any, today: dt.date, days: int = 90
+) -> list[PreviewRow]:
+    """What recording the agreement today would do: the missed items, what goes out now, and what
+    goes out over the next `days` days."""
+    wrapped = [_Due(engagement_id, item.kind, item.due_on, item.key, item.payload) for item in items]
+    backlog = split_backlog(wrapped, today)
+    now = {item.key for item in backlog.current}
+    missed = {item.key for item in backlog.missed}
+    horizon = today + dt.timedelta(days=days)
+    rows = []
+    for item in sorted(wrapped, key=lambda item: (item.due_on, item.key)):
+        if item.key in missed:
+            when = "missed"
+        elif item.key in now:
+            when = "now"
+        elif item.due_on <= horizon:
+            when = "planned"
+        else:
+            continue
+        rows.append(PreviewRow(item.due_on, item.kind, item_label(item.kind, item.payload), when))
+    return rows

@@ -1,4 +1,8 @@
-"""Pipeline writes the partner phase needs and the pipeline does not offer (yet).
+"""Partner-phase writes a person makes, and pipeline writes the partner phase needs.
+
+`tickler_send_missed`, `tickler_skip` and `tickler_mark_done` settle a missed item (one whose
+date passed before it could be sent); each writes a timeline entry.
+
 
 `engagement_create_linked` opens an engagement directly at a given stage, linked to another
 one: a renewal starts in Prospect, with the organization, owner and contacts of the partnership
@@ -12,8 +16,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from partnerdesk.lib import clock
+from partnerdesk.partnership.models import Tickler
+from partnerdesk.partnership.rules import item_label
 from partnerdesk.pipeline.models import Engagement, EngagementContact, TimelineEntry
-from partnerdesk.pipeline.services import Actor, timeline_record
+from partnerdesk.pipeline.services import Actor, ServiceError, timeline_record
 from partnerdesk.pipeline.stages import Stage
 from partnerdesk.profile import get_profile
 
@@ -62,3 +68,78 @@ def engagement_create_linked(
         data={"linked": engagement.pk, "link": link},
     )
     return engagement
+
+
+def _tickler_label(tickler: Tickler) -> str:
+    return f"{item_label(tickler.kind, tickler.payload)} (due {tickler.due_on.isoformat()})"
+
+
+def tickler_send_missed(*, tickler: Tickler, actor: Actor) -> Tickler:
+    """Send a missed item now, as the worker would have (an invoice is issued today, a reminder
+    counts its days from today). Raises ServiceError when it is not missed or cannot be sent."""
+    from partnerdesk.partnership.ticklers import tickler_fire
+
+    if tickler.status != Tickler.Status.MISSED:
+        raise ServiceError(
+            f"{_tickler_label(tickler)} is not missed: it is {tickler.get_status_display().lower()}"
+        )
+    try:
+        fired = tickler_fire(
+            tickler_id=tickler.pk, from_status=Tickler.Status.MISSED, resolved_by=actor.label
+        )
+    except ServiceError:
+        raise
+    except Exception as exc:
+        raise ServiceError(f"{_tickler_label(tickler)} could not be sent: {exc}") from exc
+    if fired is None:
+        tickler.refresh_from_db()
+        raise ServiceError(
+            f"{_tickler_label(tickler)} was handled meanwhile: {tickler.get_status_display().lower()}"
+        )
+    timeline_record(
+        engagement=fired.engagement,
+        kind=TimelineEntry.Kind.NOTE,
+        actor=actor,
+        summary=f"Missed item sent: {_tickler_label(fired)}: {fired.outcome}",
+        data={"tickler": fired.pk, "status": fired.status},
+    )
+    return fired
+
+
+def _tickler_close(*, tickler: Tickler, actor: Actor, status: str, outcome: str, verb: str) -> Tickler:
+    with transaction.atomic():
+        closed = Tickler.objects.filter(
+            pk=tickler.pk, status__in=(Tickler.Status.PENDING, Tickler.Status.MISSED)
+        ).update(status=status, fired_at=clock.now(), outcome=outcome, resolved_by=actor.label)
+        tickler.refresh_from_db()
+        if closed != 1:
+            raise ServiceError(
+                f"{_tickler_label(tickler)} was already handled: {tickler.get_status_display().lower()}"
+            )
+        timeline_record(
+            engagement=tickler.engagement,
+            kind=TimelineEntry.Kind.NOTE,
+            actor=actor,
+            summary=f"{verb}: {_tickler_label(tickler)}"
+            + (f" ({outcome.split(': ', 1)[1]})" if ": " in outcome else ""),
+            data={"tickler": tickler.pk, "status": status},
+        )
+    return tickler
+
+
+def tickler_skip(*, tickler: Tickler, actor: Actor, reason: str = "") -> Tickler:
+    """Never send this item (a missed one, or one still planned)."""
+    reason = " ".join(reason.split())
+    outcome = f"skipped by {actor.label}" + (f": {reason}" if reason else "")
+    return _tickler_close(
+        tickler=tickler, actor=actor, status=Tickler.Status.SKIPPED, outcome=outcome, verb="Skipped"
+    )
+
+
+def tickler_mark_done(*, tickler: Tickler, actor: Actor, note: str = "") -> Tickler:
+    """The item was taken care of another way (the invoice sent from the accounts, say)."""
+    note = " ".join(note.split())
+    outcome = f"done by {actor.label}" + (f": {note}" if note else "")
+    return _tickler_close(
+        tickler=tickler, actor=actor, status=Tickler.Status.DONE, outcome=outcome, verb="Marked done by hand"
+    )

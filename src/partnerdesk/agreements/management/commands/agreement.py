@@ -18,6 +18,31 @@ from partnerdesk.pipeline import selectors
 from partnerdesk.pipeline.models import Engagement
 
 
+def billing_terms(agreement: Agreement) -> dict[str, Any]:
+    """The agreement's billing terms as they apply: its own, else the profile's."""
+    from partnerdesk.partnership.rules import get_rules
+
+    rules = get_rules()
+    if agreement.payment_due_on is not None:
+        terms = f"due by {agreement.payment_due_on.isoformat()}"
+    else:
+        days = (
+            agreement.payment_terms_days
+            if agreement.payment_terms_days is not None
+            else rules.payment_terms_days
+        )
+        terms = f"net {days}" + ("" if agreement.payment_terms_days is not None else " (the profile's)")
+    return {
+        "payment_terms": terms,
+        "payment_terms_days": agreement.payment_terms_days,
+        "payment_due_on": agreement.payment_due_on.isoformat() if agreement.payment_due_on else None,
+        "invoice_schedule": agreement.invoice_schedule or f"{rules.invoice_schedule} (the profile's)",
+        "invoice_amounts": list(agreement.invoice_amounts or []),
+        "billing_contact": agreement.billing_contact,
+        "po_number": agreement.po_number,
+    }
+
+
 class Command(PartnerdeskCommand):
     help = "The services agreement of an engagement: versions, terms, signatories, addenda, signature."
 
@@ -29,12 +54,26 @@ class Command(PartnerdeskCommand):
         attach = actions.add_parser("attach", help="a new version (.docx), with what changed in the text")
         attach.add_argument("reference")
         attach.add_argument("file", type=Path)
-        terms = actions.add_parser("set", help="the value, currency and term")
+        terms = actions.add_parser("set", help="the value, currency, term and billing terms")
         terms.add_argument("reference")
         terms.add_argument("--value")
         terms.add_argument("--currency")
         terms.add_argument("--term-start", type=date_argument)
         terms.add_argument("--term-end", type=date_argument)
+        billing = terms.add_argument_group(
+            "billing terms (also after signature; left unset: the profile's [partnership] defaults)"
+        )
+        billing.add_argument("--payment-terms-days", type=int, metavar="DAYS", help="e.g. 45 for net 45")
+        billing.add_argument("--payment-due-on", type=date_argument, metavar="DATE", help="a fixed due date")
+        billing.add_argument("--invoice-schedule", choices=Agreement.InvoiceSchedule.values)
+        billing.add_argument(
+            "--invoice-amounts",
+            nargs="*",
+            metavar="AMOUNT",
+            help="the amount of each invoice, in order (none: the value split evenly)",
+        )
+        billing.add_argument("--billing-contact", metavar="EMAIL", help='"" for the first contact')
+        billing.add_argument("--po-number", help="the partner's purchase order number")
         signatory = actions.add_parser("signatory", help="add or remove a signatory")
         signatory_actions = signatory.add_subparsers(dest="signatory_action", required=True)
         add = signatory_actions.add_parser("add")
@@ -92,7 +131,8 @@ class Command(PartnerdeskCommand):
         return agreement
 
     def handle_show(self, engagement: Engagement, *, json: bool, **_: Any) -> None:
-        data = agreement_as_dict(self._agreement(engagement))
+        agreement = self._agreement(engagement)
+        data = {**agreement_as_dict(agreement), "billing": billing_terms(agreement)}
         if json:
             self.write_json(data)
             return
@@ -101,6 +141,15 @@ class Command(PartnerdeskCommand):
         value = f"{data['value']} {data['currency'] or ''}".strip() if data["value"] else "-"
         self.stdout.write(f"  value: {value}")
         self.stdout.write(f"  term: {data['term_start'] or '-'} to {data['term_end'] or '-'}")
+        billing = data["billing"]
+        self.stdout.write(
+            f"  payment terms: {billing['payment_terms']}; invoiced {billing['invoice_schedule']}"
+            + (f" ({', '.join(billing['invoice_amounts'])})" if billing["invoice_amounts"] else "")
+        )
+        self.stdout.write(
+            f"  billed to: {billing['billing_contact'] or 'the first contact'}"
+            + (f"; purchase order {billing['po_number']}" if billing["po_number"] else "")
+        )
         self.stdout.write(f"  folder: {data['folder']}")
         self.stdout.write("  signatories:")
         for s in data["signatories"] or [{"name": "(none)", "email": "", "role": "", "organization": ""}]:
@@ -150,7 +199,8 @@ class Command(PartnerdeskCommand):
         currency: str | None,
         term_start: dt.date | None,
         term_end: dt.date | None,
-        **_: Any,
+        invoice_amounts: list[str] | None,
+        **options: Any,
     ) -> None:
         changes = services.agreement_set_terms(
             agreement=self._agreement(engagement),
@@ -159,6 +209,16 @@ class Command(PartnerdeskCommand):
             currency=currency,
             term_start=term_start,
             term_end=term_end,
+            payment_terms_days=options["payment_terms_days"],
+            payment_due_on=options["payment_due_on"],
+            invoice_schedule=options["invoice_schedule"],
+            invoice_amounts=(
+                [services.parse_value(amount) for amount in invoice_amounts]
+                if invoice_amounts is not None
+                else None
+            ),
+            billing_contact=options["billing_contact"],
+            po_number=options["po_number"],
         )
         self.stdout.write("; ".join(changes) if changes else "nothing changed")
 
