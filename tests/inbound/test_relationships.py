@@ -50,6 +50,9 @@ def test_an_inquiry_opens_a_lead_under_a_provisional_name_that_a_hail_replaces()
     assert (engagement.organization.name, engagement.organization.name_provisional) == ("Uni College", False)
     assert hail.engagement == engagement
     assert engagement.timeline.filter(summary__startswith="Organization named Uni College").exists()
+    [canned] = [row for row in OutboxMessage.objects.all() if "jo@uni.example" in row.envelope_to]
+    sent = email.message_from_bytes(bytes(canned.raw), policy=email.policy.default)
+    assert (sent["In-Reply-To"], sent["References"]) == ("<inquiry-1@uni.example>", "<inquiry-1@uni.example>")
 
 
 def test_a_hail_without_a_partner_line_asks_for_the_name_and_a_reply_in_the_thread_gives_it():
