@@ -336,6 +336,16 @@ def _agreement_terms(request: ActionRequest) -> str:
     if agreement is None or not agreement.is_open:
         agreement = agreements.agreement_create(engagement=engagement, actor=request.actor)
     changes = agreements.agreement_set_terms(agreement=agreement, actor=request.actor, **_terms(request))  # type: ignore[arg-type]
+    addendum = request.fields.get("addendum", "").strip()
+    if addendum:
+        kind, _, title = addendum.partition(":")
+        if not title.strip():
+            raise ActionRefused(f'the line "Addendum: {addendum}" needs a kind and a title, like '
+                                '"Addendum: statement-of-work: A hub for 300 students"')  # fmt: skip
+        agreements.agreement_addendum_add(
+            agreement=agreement, kind=kind.strip(), title=title.strip(), actor=request.actor
+        )
+        changes.append(f"addendum: {kind.strip()}: {title.strip()}")
     signatory = request.fields.get("signatory", "").strip()
     if signatory:
         try:
@@ -428,7 +438,7 @@ ACTIONS: tuple[MailAction, ...] = (
         "agreement terms",
         "Subject: Agreement terms PD-12\n\nValue: 12000\n"
         "Currency: USD\nTerm start: 2027-01-01\nTerm end: 2027-12-31\nPayment terms: net 45\n"
-        "Signatory: Lee Park <lee@harbor.example.edu>",
+        "Signatory: Lee Park <lee@harbor.example.edu>\nAddendum: statement-of-work: A hub for 300 students",
         _agreement_terms,
     ),  # fmt: skip
     MailAction("ready-to-sign", "ready to sign", "Subject: Ready to sign PD-12", _ready_to_sign),
