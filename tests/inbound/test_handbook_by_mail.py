@@ -171,8 +171,14 @@ def test_the_handbook_from_first_inquiry_to_renewal_by_email_alone(cli, smtp_ser
     assert [part.get_filename() for part in request.iter_attachments()][0].endswith(".docx")
 
     # The executed close: the fiscal sponsor's reply with the signed copy, in the thread.
-    signed = mail("CS&S <fsp@codeforscience.org>", f"Re: {request['Subject']}", "All signatures are in.",
-                  proof=SPONSOR_PROOF, answering=request, attachment=("signed.pdf", b"%PDF-1.4 signed"))  # fmt: skip
+    signed = mail(
+        "CS&S <fsp@codeforscience.org>",
+        f"Re: {request['Subject']}",
+        "All signatures are in.",
+        proof=SPONSOR_PROOF,
+        answering=request,
+        attachment=("signed.pdf", b"%PDF-1.4 signed"),
+    )
     assert box.deliver(signed).route == "agreement_executed"
     engagement.refresh_from_db()
     assert engagement.stage == "partner"

@@ -549,6 +549,23 @@ def action_run(*, message: InboundMessage, parsed: ParsedMessage, requested: Req
     return ActionOutcome(request.engagement, text, f"{name}: {text.splitlines()[0]}"[:500])
 
 
-def actions_help() -> str:
-    """Every action with its example, for answers and the handbook."""
-    return "\n\n".join(action.example for action in ACTIONS)
+ACTIONS_INTRO = """## Every stage action by email
+
+A team member writes to the shared mailbox (or replies in the engagement's thread) with the action
+at the start of the subject or of the first line, and the engagement's reference (`PD-12` or
+`[PD-12]`) or its organization's name; details go on `Key: value` lines. The answer comes back in
+the same thread: what was done, or exactly what is missing and how to write it. The first team
+member to act on an engagement by email becomes its owner when it has none. A command acts only
+when the mailbox can prove who sent it; otherwise it is held until the sender confirms it (see
+docs/mailbox-security.md). Any SOP above runs again with `<SOP> again PD-12`, for example
+`Hail the Lead again PD-12`.
+"""
+
+
+def actions_markdown() -> str:
+    """Every action with an example message, for the handbook page."""
+    parts = [ACTIONS_INTRO]
+    for action in ACTIONS:
+        example = "\n".join(f"    {line}" if line else "" for line in action.example.splitlines())
+        parts.append(f"**{action.words.capitalize()}**\n\n{example}\n")
+    return "\n".join(parts)

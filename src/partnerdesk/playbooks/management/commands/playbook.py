@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
+from partnerdesk.inbound.actions import actions_markdown
 from partnerdesk.lib.addresses import parse_contact
 from partnerdesk.lib.commands import PartnerdeskCommand
 from partnerdesk.pipeline import selectors
@@ -79,7 +80,7 @@ class Command(PartnerdeskCommand):
     def handle_docs(
         self, library: PlaybookLibrary, *, output: Path | None, check: Path | None, **_: Any
     ) -> None:
-        text = render_handbook(library)
+        text = render_handbook(library, more=[actions_markdown()])
         if check is not None:
             current = check.read_text(encoding="utf-8") if check.exists() else ""
             if current != text:
