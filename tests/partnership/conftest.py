@@ -54,8 +54,13 @@ def make_partner(
     currency: str = "USD",
     deliverables=(),
     owner=None,
+    executed_on: dt.date | None = None,
+    **billing,
 ):
-    """An engagement at Partner with an executed agreement, made through the services."""
+    """An engagement at Partner with an executed agreement, made through the services.
+
+    `executed_on` backdates the signature (default today); `billing` takes the billing terms of
+    `agreement_set_terms` (payment_terms_days=45, invoice_schedule="quarterly"...)."""
     actor = services.Actor(label="alice")
     engagement = services.engagement_create(
         organization_name=organization, contacts=list(contacts), actor=actor, owner=owner
@@ -77,6 +82,7 @@ def make_partner(
         currency=currency,
         term_start=term_start,
         term_end=term_end,
+        **billing,
     )
     agreements.agreement_signatory_add(
         agreement=agreement, person=f"{contacts[0][0]} <{contacts[0][1]}>", actor=actor
@@ -87,7 +93,9 @@ def make_partner(
             agreement=agreement, kind="deliverable", title=title, due_on=due, actor=actor
         )
     status.agreement_mark_ready(agreement=agreement, actor=actor)
-    closing.agreement_executed(engagement=engagement, signed_file=None, filename="", actor=actor)
+    closing.agreement_executed(
+        engagement=engagement, signed_file=None, filename="", actor=actor, on=executed_on
+    )
     if value is None:  # an agreement without invoices: its value is kept elsewhere
         Agreement.objects.filter(pk=agreement.pk).update(value=None)
     engagement.refresh_from_db()

@@ -116,8 +116,9 @@ def test_a_renewal_decided_before_the_first_reminder_opens_it_then(cli, partner)
 def test_renewal_record_of_an_engagement_without_an_executed_agreement_is_refused(cli, db):
     from partnerdesk.pipeline import services
 
+    ALICE = services.Actor(label="alice")
     engagement = services.engagement_create(
-        organization_name="Bay College", contacts=[("Kim Lo", "kim@bay.example.edu")], actor=services.Actor("a")
+        organization_name="Bay College", contacts=[("Kim Lo", "kim@bay.example.edu")], actor=ALICE
     )
     result = cli("renewal", "record", engagement.reference, "renewed")
     assert result.code == 1 and "no executed agreement to renew" in result.err

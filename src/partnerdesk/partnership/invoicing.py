@@ -221,8 +221,9 @@ def fire_overdue_reminder(tickler: Tickler) -> str:
     if invoice.status != Invoice.Status.OVERDUE:
         Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.OVERDUE)
     profile = get_profile()
-    # Counted from the invoice's due date to the day this reminder goes out.
-    late = days_between(invoice.due_on, clock.today()).removeprefix("in ")
+    # Counted from the day this reminder goes out, whatever day it was planned for.
+    today = clock.today()
+    late = days_between(today, invoice.due_on)
     message_queue(
         to=[invoice.billing_contact],
         cc=_copies(),
@@ -230,7 +231,7 @@ def fire_overdue_reminder(tickler: Tickler) -> str:
         body=(
             f"Hello,\n\nInvoice {invoice.number} for {money(invoice.total, invoice.currency)},"
             f" issued on {invoice.issued_on.isoformat()}, was due on {invoice.due_on.isoformat()}"
-            f" ({invoice.terms or 'its payment terms'}): as of {clock.today().isoformat()} that is {late},"
+            f" ({invoice.terms or 'its payment terms'}): as of {today.isoformat()}, that is {late},"
             " and we have not received the payment yet."
             " If it is on its way, thank you, and please ignore this message.\n\n"
             f"Best regards,\n{profile.mailbox.display_name}\n"
