@@ -30,7 +30,6 @@ DEFAULT_PROFILE_PATH = Path(__file__).parent / "defaults" / "partnerdesk.toml"
 PROFILE_NOTICES: list[str] = []
 
 
-
 def _notice(text: str) -> None:
     if text not in PROFILE_NOTICES:
         PROFILE_NOTICES.append(text)

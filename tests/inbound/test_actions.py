@@ -156,9 +156,10 @@ def test_agreement_terms_and_ready_to_sign_by_email(harbor, alice_actor):
     message = send(
         f"Agreement terms {harbor.reference}",
         "Value: 12,000\nCurrency: USD\nTerm start: 2027-01-01\nTerm end: 2027-12-31\n"
-        "Signatory: Lee Park <lee@harbor.example.edu>\n",
+        "Payment terms: net 45\nPO number: 4500012\nSignatory: Lee Park <lee@harbor.example.edu>\n",
     )
     agreement = Agreement.objects.get()
+    assert (agreement.payment_terms_days, agreement.po_number) == (45, "4500012")
     assert (str(agreement.value), agreement.currency, str(agreement.term_end)) == (
         "12000.00",
         "USD",
@@ -166,6 +167,8 @@ def test_agreement_terms_and_ready_to_sign_by_email(harbor, alice_actor):
     )
     assert agreement.signatories.get().email == "lee@harbor.example.edu"
     assert "signatory: Lee Park <lee@harbor.example.edu>" in answer_to(message)
+    unclear = send(f"Agreement terms {harbor.reference}", "Payment terms: whenever\n")
+    assert 'the line "Payment terms: whenever" is neither a number of days' in answer_to(unclear)
     bad = send(f"Agreement terms {harbor.reference}", "Term end: next year\n")
     assert 'the line "Term end: next year" is not a date like 2026-12-01' in answer_to(bad)
     not_ready = send(f"Ready to sign {harbor.reference}")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from partnerdesk.inbound.actions import actions_markdown
 from partnerdesk.playbooks.docs import render_handbook
 from partnerdesk.playbooks.specs import DEFAULTS_DIR, load_library
 from partnerdesk.profile import DEFAULT_PROFILE_PATH, load_profile
@@ -41,7 +42,9 @@ HANDBOOK_SOPS = [
 
 
 def _handbook(profile_path: Path = DEFAULT_PROFILE_PATH) -> str:
-    return render_handbook(load_library([DEFAULTS_DIR]), load_profile(profile_path))
+    return render_handbook(
+        load_library([DEFAULTS_DIR]), load_profile(profile_path), more=[actions_markdown()]
+    )
 
 
 def _section(text: str, heading: str) -> str:
@@ -72,9 +75,10 @@ def test_the_handbook_has_the_lifecycle_the_ten_sops_in_order_then_partnerdesks_
     assert sops == HANDBOOK_SOPS
     assert headings.index("## Prospect Phase SOPs") == headings.index("### SOP: Send Draft Contract") - 1
     assert headings.index("## Partnership Phase SOPs") == headings.index("### SOP: Launch Meeting") - 1
-    assert headings[-3:] == [
+    assert headings[-4:] == [
         "## partnerdesk's own playbooks",
         "### Technical Exchange (partnerdesk's own)",
+        "## Every stage action by email",
         "## When to decide to work with a lead",
     ]
 

@@ -34,7 +34,7 @@ from partnerdesk.inbound.reading import bare_subject, first_line
 from partnerdesk.lib.addresses import AddressError
 from partnerdesk.partnership.invoicing import invoice_mark_paid
 from partnerdesk.partnership.models import Invoice
-from partnerdesk.partnership.renewals import renewal_record_outcome
+from partnerdesk.partnership.renewals import renewal_record
 from partnerdesk.pipeline import services
 from partnerdesk.pipeline.models import Engagement
 from partnerdesk.pipeline.owners import engagement_claim_owner
@@ -288,25 +288,64 @@ def _move(request: ActionRequest) -> str:
     return f"{engagement.reference} ({engagement.organization.name}) moved to {to.label}."
 
 
+_NET_DAYS = re.compile(r"^(?:net\s*)?(\d{1,3})(?:\s*days?)?$", re.IGNORECASE)
+
+
+def _terms(request: ActionRequest) -> dict[str, object]:
+    """The agreement-term keywords the message's lines give (`agreement_set_terms`'s)."""
+    terms: dict[str, object] = {}
+    value_text = request.fields.get("value", "").strip()
+    if value_text:
+        try:
+            terms["value"] = agreements.parse_value(value_text)
+        except ServiceError as exc:
+            raise ActionRefused(f'the line "Value: {value_text}": {exc}') from None
+    for key, keyword in (
+        ("currency", "currency"),
+        ("billing contact", "billing_contact"),
+        ("po number", "po_number"),
+    ):
+        if request.fields.get(key, "").strip():
+            terms[keyword] = request.fields[key].strip()
+    for key, keyword in (("term start", "term_start"), ("term end", "term_end")):
+        day = _date_field(request, key)
+        if day is not None:
+            terms[keyword] = day
+    payment = request.fields.get("payment terms", "").strip()
+    if payment:
+        net = _NET_DAYS.match(payment)
+        due = payment.lower().removeprefix("due").strip()
+        if net:
+            terms["payment_terms_days"] = int(net.group(1))
+        elif _DATE.match(due):
+            terms["payment_due_on"] = dt.date.fromisoformat(due)
+        else:
+            raise ActionRefused(
+                f'the line "Payment terms: {payment}" is neither a number of days ("net 45") '
+                'nor a due date ("due 2027-02-01")'
+            )
+    schedule = request.fields.get("invoice schedule", "").strip().lower()
+    if schedule:
+        terms["invoice_schedule"] = schedule
+    return terms
+
+
 def _agreement_terms(request: ActionRequest) -> str:
     engagement = request.needs_engagement()
     agreement = agreement_for(engagement)
     if agreement is None or not agreement.is_open:
         agreement = agreements.agreement_create(engagement=engagement, actor=request.actor)
-    value_text = request.fields.get("value", "").strip()
-    try:
-        value = agreements.parse_value(value_text) if value_text else None
-    except ServiceError as exc:
-        raise ActionRefused(f'the line "Value: {value_text}": {exc}') from None
-    currency = request.fields.get("currency", "").strip() or None
-    changes = agreements.agreement_set_terms(
-        agreement=agreement,
-        actor=request.actor,
-        value=value,
-        currency=currency,
-        term_start=_date_field(request, "term start"),
-        term_end=_date_field(request, "term end"),
-    )
+    changes = agreements.agreement_set_terms(agreement=agreement, actor=request.actor, **_terms(request))  # type: ignore[arg-type]
+    addendum = request.fields.get("addendum", "").strip()
+    if addendum:
+        kind, _, title = addendum.partition(":")
+        if not title.strip():
+            raise ActionRefused(f'the line "Addendum: {addendum}" needs a kind and a title, like '
+                                '"Addendum: statement-of-work: A hub for 300 students"')  # fmt: skip
+        agreements.agreement_addendum_add(
+            agreement=agreement, kind=kind.strip(), title=title.strip(), actor=request.actor
+        )
+        changes.append(f"addendum: {kind.strip()}: {title.strip()}")
     signatory = request.fields.get("signatory", "").strip()
     if signatory:
         try:
@@ -318,7 +357,9 @@ def _agreement_terms(request: ActionRequest) -> str:
         raise ActionRefused(
             "the message changes no term; write lines like "
             '"Value: 12000", "Currency: USD", "Term start: 2027-01-01", "Term end: 2027-12-31", '
-            '"Signatory: Lee Park <lee@harbor.example.edu>"'
+            '"Payment terms: net 45", "Invoice schedule: quarterly", '
+            '"Billing contact: ap@harbor.example.edu", '
+            '"PO number: 4500012", "Signatory: Lee Park <lee@harbor.example.edu>"'
         )
     listed = "\n".join(f"  - {change}" for change in changes)
     return f"Recorded for {agreement.title} ({engagement.reference}):\n{listed}"
@@ -350,8 +391,18 @@ def _renewal(request: ActionRequest) -> str:
     reason = request.fields.get("reason", "").strip()
     if outcome == "ended" and not reason:
         raise ActionRefused('an ended partnership needs a reason: add a line "Reason: why"')
-    renewal_record_outcome(engagement=engagement, outcome=outcome, reason=reason, actor=request.actor)
-    return f"Renewal of {engagement.reference} ({engagement.organization.name}) recorded: {outcome}."
+    terms = _terms(request) if outcome == "changed" else {}
+    recorded = renewal_record(
+        engagement=engagement, outcome=outcome, reason=reason, actor=request.actor, **terms
+    )  # type: ignore[arg-type]
+    lines = [f"Renewal of {engagement.reference} ({engagement.organization.name}) recorded: {outcome}."]
+    if recorded.next_agreement is not None:
+        nxt = recorded.next_agreement
+        lines.append(
+            f"The next term: {nxt.title}, {nxt.term_start} to {nxt.term_end}, on {nxt.engagement.reference}."
+        )
+    lines += recorded.notes
+    return "\n".join(lines)
 
 
 def _invoice_paid(request: ActionRequest) -> str:
@@ -386,13 +437,19 @@ ACTIONS: tuple[MailAction, ...] = (
         "agreement-terms",
         "agreement terms",
         "Subject: Agreement terms PD-12\n\nValue: 12000\n"
-        "Currency: USD\nTerm start: 2027-01-01\nTerm end: 2027-12-31\n"
-        "Signatory: Lee Park <lee@harbor.example.edu>",
+        "Currency: USD\nTerm start: 2027-01-01\nTerm end: 2027-12-31\nPayment terms: net 45\n"
+        "Signatory: Lee Park <lee@harbor.example.edu>\nAddendum: statement-of-work: A hub for 300 students",
         _agreement_terms,
     ),  # fmt: skip
     MailAction("ready-to-sign", "ready to sign", "Subject: Ready to sign PD-12", _ready_to_sign),
     MailAction("note", "note", "Subject: Note PD-12\n\nThey want a GPU hub for the spring term.", _note),
-    MailAction("renewal", "renewal", "Subject: Renewal PD-12 renewed", _renewal, split=_split_last_word),
+    MailAction(
+        "renewal",
+        "renewal",
+        "Subject: Renewal PD-12 changed\n\nValue: 15000\nTerm end: 2028-12-31",
+        _renewal,
+        split=_split_last_word,
+    ),  # fmt: skip
     MailAction(
         "invoice-paid",
         "invoice",
@@ -492,6 +549,23 @@ def action_run(*, message: InboundMessage, parsed: ParsedMessage, requested: Req
     return ActionOutcome(request.engagement, text, f"{name}: {text.splitlines()[0]}"[:500])
 
 
-def actions_help() -> str:
-    """Every action with its example, for answers and the handbook."""
-    return "\n\n".join(action.example for action in ACTIONS)
+ACTIONS_INTRO = """## Every stage action by email
+
+A team member writes to the shared mailbox (or replies in the engagement's thread) with the action
+at the start of the subject or of the first line, and the engagement's reference (`PD-12` or
+`[PD-12]`) or its organization's name; details go on `Key: value` lines. The answer comes back in
+the same thread: what was done, or exactly what is missing and how to write it. The first team
+member to act on an engagement by email becomes its owner when it has none. A command acts only
+when the mailbox can prove who sent it; otherwise it is held until the sender confirms it (see
+docs/mailbox-security.md). Any SOP above runs again with `<SOP> again PD-12`, for example
+`Hail the Lead again PD-12`.
+"""
+
+
+def actions_markdown() -> str:
+    """Every action with an example message, for the handbook page."""
+    parts = [ACTIONS_INTRO]
+    for action in ACTIONS:
+        example = "\n".join(f"    {line}" if line else "" for line in action.example.splitlines())
+        parts.append(f"**{action.words.capitalize()}**\n\n{example}\n")
+    return "\n".join(parts)

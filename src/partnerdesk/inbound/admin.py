@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from partnerdesk.inbound.models import Booking, InboundMessage, WebhookDelivery
+from partnerdesk.inbound.models import AutomaticReply, Booking, InboundMessage, WebhookDelivery
 
 # Records of what arrived and what became of it: inspected here, changed only by processing
 # (and `partnerdesk inbox retry`).
@@ -18,6 +18,7 @@ class InboundMessageAdmin(admin.ModelAdmin):
     readonly_fields = [
         "dedupe_key", "message_id", "content_hash", "channel", "from_addr", "subject", "size", "raw_path",
         "status", "route", "outcome", "attempts", "engagement", "received_at", "claimed_at", "processed_at",
+        "hold_code_hash", "confirmed_by", "confirmed_at",
     ]  # fmt: skip
 
 
@@ -42,3 +43,11 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "provider", "body_hash", "event", "status", "outcome", "attempts", "received_at", "claimed_at",
         "processed_at",
     ]  # fmt: skip
+
+
+@admin.register(AutomaticReply)
+class AutomaticReplyAdmin(admin.ModelAdmin):
+    list_display = ["sent_on", "address", "answers_ours", "outbox"]
+    list_filter = ["answers_ours"]
+    search_fields = ["address"]
+    readonly_fields = ["address", "outbox", "sent_on", "answers_ours"]

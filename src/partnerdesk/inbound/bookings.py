@@ -12,10 +12,14 @@ import hashlib
 import logging
 import threading
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from partnerdesk.documents.base import DocumentStoreError
+from partnerdesk.documents.services import document_share, running_notes_append, running_notes_document
 from partnerdesk.inbound.models import Booking as BookingRow
 from partnerdesk.inbound.models import WebhookDelivery
 from partnerdesk.inbound.reading import organization_from_domain
@@ -24,9 +28,14 @@ from partnerdesk.integrations.calendly.webhook import delivery_booking
 from partnerdesk.lib import clock
 from partnerdesk.pipeline import services
 from partnerdesk.pipeline.models import Contact, Engagement, Source, TimelineEntry
-from partnerdesk.pipeline.services import Actor
-from partnerdesk.pipeline.stages import OPEN_STAGES
-from partnerdesk.playbooks.engine import PlaybookRefused, playbook_run
+from partnerdesk.pipeline.naming import (
+    engagement_name_organization,
+    engagement_of_relationship,
+    engagement_open_provisional,
+)
+from partnerdesk.pipeline.services import Actor, ServiceError
+from partnerdesk.playbooks.context import RunRequest
+from partnerdesk.playbooks.engine import AlreadyRan, PlaybookRefused, playbook_run
 from partnerdesk.playbooks.library import get_library
 
 log = logging.getLogger("partnerdesk.inbound")
@@ -47,32 +56,64 @@ def _booking_playbook():
     return None
 
 
-def _engagement_for_invitee(booking: Booking, actor: Actor) -> Engagement:
-    engagement = (
-        Engagement.objects.filter(
-            contacts__email=booking.invitee_email, stage__in=[s.value for s in OPEN_STAGES]
-        )
-        .select_related("organization")
-        .order_by("-id")
-        .first()
-    )
+def _engagement_for_booking(booking: Booking, actor: Actor) -> Engagement:
+    """The open engagement of the invitee (or of an organization the booking names), named as the
+    booking says when its name was provisional; else a new one, provisional when nobody named it."""
+    emails = [email for _, email in booking.participants]
+    engagement = engagement_of_relationship(emails=emails, organization=booking.organization)
     if engagement is not None:
+        if booking.organization:
+            engagement_name_organization(engagement=engagement, name=booking.organization, actor=actor)
         return engagement
     contact = Contact.objects.filter(email=booking.invitee_email).select_related("organization").first()
-    organization = (
-        booking.organization
-        or (contact.organization.name if contact is not None and contact.organization else "")
-        or organization_from_domain(booking.invitee_email)
-        or booking.invitee_name
-        or booking.invitee_email
-    )
-    return services.engagement_create(
-        organization_name=organization,
-        contacts=[(booking.invitee_name, booking.invitee_email)],
+    named = booking.organization or (contact.organization.name if contact and contact.organization else "")
+    contacts = [(booking.invitee_name, booking.invitee_email)]
+    if named:
+        return services.engagement_create(
+            organization_name=named, contacts=contacts, actor=actor, source=Source.CALENDLY,
+            note="Opened from a Calendly booking",
+        )  # fmt: skip
+    return engagement_open_provisional(
+        name=organization_from_domain(booking.invitee_email) or booking.invitee_name or booking.invitee_email,
+        contacts=contacts,
         actor=actor,
         source=Source.CALENDLY,
         note="Opened from a Calendly booking",
     )
+
+
+def _meeting_entry(booking: Booking, row: BookingRow, engagement: Engagement, actor: Actor) -> str:
+    """The running-notes entry `YYYY-MM-DD HH:MM Meeting with ...`, dated at the meeting's start
+    in PARTNERDESK_TIME_ZONE (the booking's, not the day the email came)."""
+    if booking.starts_at is None:
+        return "the meeting's start could not be read: no dated entry"
+    local = booking.starts_at.astimezone(ZoneInfo(settings.TIME_ZONE))
+    names = ", ".join(name or email for name, email in booking.participants)
+    try:
+        running_notes_append(
+            engagement=engagement,
+            text=f"{local:%H:%M} Meeting with {names}",
+            on=local.date(),
+            actor=actor,
+            idempotency_key=f"booking-{row.pk}-entry",
+        )
+    except (DocumentStoreError, ServiceError) as exc:
+        return f"the meeting's entry was not written: {exc}"
+    return f"entry {local:%Y-%m-%d %H:%M} Meeting with {names}"
+
+
+def _share_with_participants(booking: Booking, engagement: Engagement, actor: Actor) -> str:
+    """A later booking of an engagement whose running notes exist: share them with its people."""
+    document = running_notes_document(engagement=engagement)
+    if document is None:
+        return ""
+    emails = [email for _, email in booking.participants]
+    people = list(Contact.objects.filter(email__in=emails))
+    try:
+        shares = document_share(document=document, contacts=people, role="editor", actor=actor, notify=True)
+    except (DocumentStoreError, ServiceError) as exc:
+        return f"running notes not shared: {exc}"
+    return "running notes shared with " + (", ".join(s.contact.email for s in shares) or "no one new")
 
 
 def booking_apply(*, booking: Booking, source: str, actor: Actor) -> BookingResult:
@@ -92,10 +133,11 @@ def booking_apply(*, booking: Booking, source: str, actor: Actor) -> BookingResu
         row = BookingRow.objects.select_related("engagement").get(key=booking.key[:300])
         if row.status == BookingRow.Status.DONE:
             return BookingResult(row.engagement, f"booking already handled: {row.outcome}", repeated=True)
-    engagement = _engagement_for_invitee(booking, actor)
+    engagement = _engagement_for_booking(booking, actor)
     if booking.canceled:
         text = f"canceled: {booking.describe()}"
     else:
+        services.engagement_add_contacts(engagement=engagement, contacts=booking.participants, actor=actor)
         if not BookingRow.objects.filter(pk=row.pk, engagement__isnull=False).exists():
             services.timeline_record(
                 engagement=engagement,
@@ -107,19 +149,31 @@ def booking_apply(*, booking: Booking, source: str, actor: Actor) -> BookingResu
                     "start": booking.start,
                     "join_url": booking.join_url,
                     "source": source,
+                    "participants": [email for _, email in booking.participants],
+                    "starts_at": booking.starts_at.isoformat() if booking.starts_at else "",
                 },
             )
         spec = _booking_playbook()
+        request = RunRequest(contacts=tuple(email for _, email in booking.participants))
+        succeeded = False
         if spec is None:
             text = "no playbook is triggered by a Calendly booking"
         else:
             try:
-                report = playbook_run(spec=spec, actor=actor, engagement=engagement, source=Source.CALENDLY)
+                report = playbook_run(
+                    spec=spec, actor=actor, engagement=engagement, source=Source.CALENDLY, request=request
+                )
+                succeeded = report.succeeded
                 text = f"{spec.name} {'done' if report.succeeded else 'stopped at a failed step'} " + (
                     f"for {engagement.reference}"
                 )
+            except AlreadyRan:
+                succeeded = True
+                text = _share_with_participants(booking, engagement, actor) or f"{spec.name} already ran"
             except PlaybookRefused as exc:
                 text = f"{spec.name} not run: {exc}"
+        if succeeded:
+            text += "; " + _meeting_entry(booking, row, engagement, actor)
     BookingRow.objects.filter(pk=row.pk).update(
         engagement=engagement, status=BookingRow.Status.DONE, outcome=text[:2000]
     )

@@ -8,6 +8,7 @@ the engagement's reference, or what is missing and how to ask again.
 from __future__ import annotations
 
 import logging
+import re
 
 from partnerdesk.inbound.auto_reply import automatic_reply_queue
 from partnerdesk.inbound.models import InboundMessage
@@ -20,10 +21,17 @@ from partnerdesk.inbound.reading import (
     organization_from_domain,
     partner_line,
 )
+from partnerdesk.pipeline import services
 from partnerdesk.pipeline.models import Contact, Engagement, Source
-from partnerdesk.pipeline.services import Actor
-from partnerdesk.pipeline.stages import OPEN_STAGES
-from partnerdesk.playbooks.engine import NewLead, PlaybookRefused, RunReport, playbook_run
+from partnerdesk.pipeline.naming import (
+    engagement_name_organization,
+    engagement_of_relationship,
+    engagement_open_provisional,
+)
+from partnerdesk.pipeline.owners import engagement_claim_owner
+from partnerdesk.pipeline.services import Actor, ServiceError
+from partnerdesk.playbooks.context import RunRequest
+from partnerdesk.playbooks.engine import AlreadyRan, PlaybookRefused, RunReport, playbook_run
 from partnerdesk.playbooks.library import get_library
 from partnerdesk.playbooks.specs import PlaybookSpec
 from partnerdesk.profile import get_profile
@@ -72,32 +80,19 @@ def _contacts(parsed: ParsedMessage) -> list[tuple[str, str]]:
     return people
 
 
-def _partner(parsed: ParsedMessage, contacts: list[tuple[str, str]]) -> str:
-    named = partner_line(_body_text(parsed))
-    if named:
-        return named
-    emails = [email for _, email in contacts]
-    known = Contact.objects.filter(email__in=emails, organization__isnull=False).select_related(
-        "organization"
-    )
-    for contact in known:
-        return contact.organization.name
-    for email in emails:
+def _known_organization(contacts: list[tuple[str, str]]) -> str:
+    """The organization a contact already belongs to."""
+    known = Contact.objects.filter(email__in=[email for _, email in contacts], organization__isnull=False)
+    first = known.select_related("organization").order_by("id").first()
+    return first.organization.name if first is not None else ""
+
+
+def _provisional_name(contacts: list[tuple[str, str]]) -> str:
+    for _, email in contacts:
         domain = organization_from_domain(email)
         if domain:
             return domain
     return ""
-
-
-def _engagement_for(contacts: list[tuple[str, str]]) -> Engagement | None:
-    return (
-        Engagement.objects.filter(
-            contacts__email__in=[email for _, email in contacts], stage__in=[s.value for s in OPEN_STAGES]
-        )
-        .select_related("organization")
-        .order_by("-id")
-        .first()
-    )
 
 
 def _report_text(spec: PlaybookSpec, report: RunReport) -> str:
@@ -130,49 +125,138 @@ def _missing_text(spec: PlaybookSpec, missing: str) -> str:
     return f'I could not carry out "{spec.title}": {missing}.\n\n{how}'
 
 
+def _name_question(engagement: Engagement) -> str:
+    return (
+        f'\n\nThe organization\'s name is not known yet: I track it as "{engagement.organization.name}" '
+        "(from an address) for now. To name it, reply to this message with a line like:\n\n"
+        "    Partner: Their Organization"
+    )
+
+
+def _engagement_for_request(
+    spec: PlaybookSpec, parsed: ParsedMessage, contacts: list[tuple[str, str]], thread: Engagement | None,
+    actor: Actor,
+) -> tuple[Engagement | None, str]:  # fmt: skip
+    """(the engagement the request is about, "") or (None, what is missing). A request that
+    opens engagements continues the open one of its contacts (one engagement per relationship),
+    named by its `Partner:` line; without one, a new engagement is named provisionally."""
+    named = partner_line(_body_text(parsed))
+    if spec.creates_engagement and contacts:
+        emails = [email for _, email in contacts]
+        engagement = engagement_of_relationship(emails=emails, organization=named) or (
+            thread if thread is not None and not named else None
+        )
+        if engagement is not None:
+            services.engagement_add_contacts(engagement=engagement, contacts=contacts, actor=actor)
+            if named:
+                engagement_name_organization(engagement=engagement, name=named, actor=actor)
+            return engagement, ""
+        name = named or _known_organization(contacts)
+        if name:
+            return services.engagement_create(
+                organization_name=name, contacts=contacts, actor=actor, source=Source.EMAIL
+            ), ""
+        provisional = _provisional_name(contacts)
+        if provisional:
+            return engagement_open_provisional(
+                name=provisional, contacts=contacts, actor=actor, source=Source.EMAIL
+            ), ""
+        return None, "I found no partner name (add a line `Partner: Their Organization`)"
+    if thread is not None:
+        return thread, ""
+    referenced = _referenced(parsed)
+    if referenced is not None:
+        return referenced, ""
+    emails = [email for _, email in contacts]
+    if (found := engagement_of_relationship(emails=emails, organization=named)) is not None:
+        return found, ""
+    if spec.creates_engagement:
+        return None, "I found no contact email address in your message"
+    return None, (
+        "I could not tell which engagement it is for (reply in its thread, put its reference in "
+        "the subject, or name a contact's email address)"
+    )
+
+
+def _referenced(parsed: ParsedMessage) -> Engagement | None:
+    """The engagement whose reference (PD-12, or [PD-12]) the subject or the first line carries."""
+    prefix = re.escape(get_profile().organization.reference_prefix)
+    pattern = re.compile(rf"(?<![\w-]){prefix}-(\d{{1,18}})(?!\w)", re.IGNORECASE)
+    for line in (parsed.subject, first_line(parsed.text)):
+        match = pattern.search(line or "")
+        if match:
+            return Engagement.objects.select_related("organization").filter(pk=int(match.group(1))).first()
+    return None
+
+
+def _for_whom(contacts: list[tuple[str, str]], engagement: Engagement) -> str:
+    if contacts:
+        return "For the contacts you named: " + ", ".join(email for _, email in contacts) + "."
+    everyone = ", ".join(engagement.contacts.values_list("email", flat=True))
+    return f"You named no contact, so it was for all of {engagement.reference}'s contacts: {everyone}."
+
+
 def command_run(
     *, message: InboundMessage, parsed: ParsedMessage, spec: PlaybookSpec, thread: Engagement | None
 ) -> tuple[Engagement | None, str]:
-    """Run the SOP the message names and answer it; returns (engagement, what happened)."""
+    """Run the SOP the message names, for the contacts it names (all, when it names none), and
+    answer it; returns (engagement, what happened)."""
     actor = Actor(label=f"mail:{parsed.from_addr}")
     contacts = _contacts(parsed)
-    engagement: Engagement | None = None
-    new_lead: NewLead | None = None
-    missing = ""
-    if spec.creates_engagement and contacts:
-        partner = _partner(parsed, contacts)
-        if partner:
-            new_lead = NewLead(partner, contacts)
-        else:
-            missing = "I found no partner name (add a line `Partner: Their Organization`)"
-    elif thread is not None:
-        engagement = thread
-    elif contacts and (found := _engagement_for(contacts)) is not None:
-        engagement = found
-    elif spec.creates_engagement:
-        missing = "I found no contact email address in your message"
-    else:
-        missing = (
-            "I could not tell which engagement it is for (reply in its thread, put its reference in "
-            "the subject, or name a contact's email address)"
-        )
-    if missing:
+    try:
+        engagement, missing = _engagement_for_request(spec, parsed, contacts, thread, actor)
+        if engagement is not None and contacts:
+            services.engagement_add_contacts(engagement=engagement, contacts=contacts, actor=actor)
+    except ServiceError as exc:
+        engagement, missing = None, str(exc)
+    if engagement is None:
         body = _missing_text(spec, missing)
         acknowledge(message=message, parsed=parsed, engagement=None, body=body)
         return None, f"{spec.name} not run: {missing}"
+    engagement_claim_owner(engagement=engagement, email=parsed.from_addr, actor=actor)
+    request = RunRequest(contacts=tuple(email for _, email in contacts))
     try:
         report = playbook_run(
-            spec=spec, actor=actor, engagement=engagement, new_lead=new_lead, source=Source.EMAIL
+            spec=spec, actor=actor, engagement=engagement, source=Source.EMAIL, request=request
         )
+    except AlreadyRan as exc:
+        again = f"{spec.title} again {engagement.reference}"
+        body = f"Nothing done: {exc}.\n\nTo run it once more, write to me with the subject:\n\n    {again}"
+        acknowledge(message=message, parsed=parsed, engagement=engagement, body=body)
+        return engagement, f"{spec.name} refused: {exc}"
     except PlaybookRefused as exc:
-        target = engagement or (new_lead and _engagement_for(list(new_lead.contacts)))
-        acknowledge(message=message, parsed=parsed, engagement=target or None,
-                    body=f"Nothing done: {exc}.")  # fmt: skip
-        return target or None, f"{spec.name} refused: {exc}"
-    acknowledge(message=message, parsed=parsed, engagement=report.engagement, body=_report_text(spec, report))
+        acknowledge(message=message, parsed=parsed, engagement=engagement, body=f"Nothing done: {exc}.")
+        return engagement, f"{spec.name} refused: {exc}"
+    body = _report_text(spec, report) + "\n\n" + _for_whom(contacts, engagement)
+    engagement.organization.refresh_from_db()
+    if engagement.organization.name_provisional:
+        body += _name_question(engagement)
+    acknowledge(message=message, parsed=parsed, engagement=engagement, body=body)
     state = "done" if report.succeeded else "stopped at a failed step"
-    reference = report.engagement.reference if report.engagement else "?"
-    return report.engagement, f"{spec.name} {state} for {reference}"
+    return engagement, f"{spec.name} {state} for {engagement.reference}"
+
+
+def names_the_organization(parsed: ParsedMessage, thread: Engagement | None) -> bool:
+    """A reply in the thread of a provisionally named engagement that gives the name on a
+    `Partner:` line and names no contact: it names the organization, whatever its subject says."""
+    return (
+        thread is not None
+        and thread.organization.name_provisional
+        and bool(partner_line(parsed.text))
+        and not _contacts(parsed)
+    )
+
+
+def name_from_reply(*, message: InboundMessage, parsed: ParsedMessage, thread: Engagement) -> str:
+    """Name the thread's organization from the reply's `Partner:` line, and answer; returns what changed."""
+    actor = Actor(label=f"mail:{parsed.from_addr}")
+    try:
+        change = engagement_name_organization(engagement=thread, name=partner_line(parsed.text), actor=actor)
+    except ServiceError as exc:
+        change = f"The name was not taken: {exc}"
+    change = change or f"{thread.organization.name} is already its name"
+    acknowledge(message=message, parsed=parsed, engagement=thread, body=f"{change} ({thread.reference}).")
+    return change
 
 
 def acknowledge(

@@ -20,11 +20,14 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
+from partnerdesk.lib.text import CONTACT_NAME, without_control
+
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,900})>")
 _TAGS = re.compile(r"<(script|style|head)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
 _BLOCK_END = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h[1-6])\b[^>]*>", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 MAX_TEXT_CHARS = 200_000
+MAX_NAME_CHARS = CONTACT_NAME  # a display name longer than a contact's name is cut
 
 # A mailbox as RFC 5321 can deliver to, ASCII only: what is left of an address once the header
 # is parsed. An encoded word, a quoted local part or a Unicode lookalike is not an address.
@@ -147,7 +150,9 @@ def _address_list(values: list[str]) -> tuple[list[tuple[str, str]], int]:
         if not address and not name:
             rejected += 1  # what getaddresses leaves of a broken entry
         elif is_mailbox(address):
-            pairs.append((decode_header_value(name).strip(), address.lower()))
+            pairs.append(
+                (without_control(decode_header_value(name)).strip()[:MAX_NAME_CHARS], address.lower())
+            )
         else:
             rejected += 1
     return pairs, rejected

@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from partnerdesk.inbound.reading import (
     bare_subject,
     first_line,
     organization_from_domain,
+    partner_line,
 )
 from partnerdesk.inbound.store import message_raw
 from partnerdesk.inbound.trust import message_hold, message_verdict, release_by_code
@@ -49,8 +51,8 @@ from partnerdesk.lib import clock
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.pipeline import services
 from partnerdesk.pipeline.models import Engagement, Source, TimelineEntry
+from partnerdesk.pipeline.naming import engagement_of_relationship, engagement_open_provisional
 from partnerdesk.pipeline.services import Actor
-from partnerdesk.pipeline.stages import OPEN_STAGES
 from partnerdesk.profile import get_profile
 
 Status = InboundMessage.Status
@@ -92,15 +94,6 @@ def thread_engagement(parsed: ParsedMessage) -> Engagement | None:
     if match:
         return Engagement.objects.select_related("organization").filter(pk=int(match.group(1))).first()
     return None
-
-
-def open_engagement_of(email: str) -> Engagement | None:
-    return (
-        Engagement.objects.filter(contacts__email=email.lower(), stage__in=[s.value for s in OPEN_STAGES])
-        .select_related("organization")
-        .order_by("-id")
-        .first()
-    )
 
 
 def _is_own(parsed: ParsedMessage) -> bool:
@@ -157,8 +150,8 @@ def _on_timeline(
 
 def _new_lead(message: InboundMessage, parsed: ParsedMessage) -> Handled:
     organization = organization_from_domain(parsed.from_addr) or parsed.from_name or parsed.from_addr
-    engagement = services.engagement_create(
-        organization_name=organization,
+    engagement = engagement_open_provisional(
+        name=organization,
         contacts=[(parsed.from_name, parsed.from_addr)],
         actor=Actor(label=f"mail:{parsed.from_addr}"),
         source=Source.EMAIL,
@@ -235,12 +228,22 @@ def _team_message(
         done = actions.action_run(message=message, parsed=parsed, requested=requested, thread=thread)
         commands.acknowledge(message=message, parsed=parsed, engagement=done.engagement, body=done.text)
         return Handled(Status.PROCESSED, "action", done.summary, done.engagement)
+    if commands.names_the_organization(parsed, thread):
+        assert thread is not None
+        if not verdict.authenticated:
+            what = f"a name for the organization of {thread.reference}"
+            return _hold(message, parsed, verdict, what=what, engagement=thread, ask_sender=True)
+        change = commands.name_from_reply(message=message, parsed=parsed, thread=thread)
+        email_record(engagement=thread, message=message, parsed=parsed)
+        return Handled(Status.PROCESSED, "named", change, thread)
     spec = commands.command_spec(parsed)
     booking = booking_from_message(parsed, is_ours=is_ours)
     if booking is not None and (spec is None or spec.trigger.kind == "calendly_booking"):
         if not verdict.authenticated:
             what = f"a forwarded Calendly booking for {booking.invitee_email}"
             return _hold(message, parsed, verdict, what=what, engagement=thread, ask_sender=True)
+        named = partner_line(parsed.text)  # the handbook's "tracked under PartnerX"
+        booking = dataclasses.replace(booking, organization=named or booking.organization)
         result = booking_apply(booking=booking, source="email", actor=Actor(label=f"mail:{parsed.from_addr}"))
         commands.acknowledge(message=message, parsed=parsed, engagement=result.engagement,
                              body=booking_answer(booking, result))  # fmt: skip
@@ -293,7 +296,7 @@ def message_route(message: InboundMessage, parsed: ParsedMessage) -> Handled:
         return _agreement_reply(message, parsed, thread, verdict, signed_only=False) or _on_timeline(
             message, parsed, thread, "reply"
         )
-    known = open_engagement_of(parsed.from_addr)
+    known = engagement_of_relationship(emails=[parsed.from_addr])
     if known is not None:
         return _on_timeline(message, parsed, known, "contact")
     return _new_lead(message, parsed)

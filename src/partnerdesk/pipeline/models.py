@@ -19,6 +19,9 @@ CRITERION_CHOICES = [(criterion.value, criterion.label) for criterion in Criteri
 
 class Organization(models.Model):
     name = models.CharField(max_length=200)
+    # A name nobody gave (the domain of the first contact's address): shown as provisional, and
+    # replaced as soon as someone names the organization (see pipeline/naming.py).
+    name_provisional = models.BooleanField(default=False)
     website = models.URLField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -25,6 +25,25 @@ class Person:
         return f"{self.name} <{self.email}>" if self.name else self.email
 
 
+@dataclass(frozen=True)
+class RunRequest:
+    """What the request that started a run said beyond the engagement: the contacts it names
+    (the handbook's "to PartnerX contact email(s)"; empty: all the engagement's contacts). Kept
+    with the run, so a resumed run acts for the same people."""
+
+    contacts: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {"contacts": list(self.contacts)} if self.contacts else {}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> RunRequest:
+        return cls(contacts=tuple(str(email) for email in (data or {}).get("contacts", [])))
+
+
+EVERY_CONTACT = RunRequest()
+
+
 @dataclass
 class RunContext:
     spec: PlaybookSpec
@@ -82,9 +101,17 @@ def agreement_variables(engagement: Engagement) -> dict[str, str]:
 
 
 def context_for(
-    *, spec: PlaybookSpec, engagement: Engagement, actor: Actor, dry_run: bool = False
+    *,
+    spec: PlaybookSpec,
+    engagement: Engagement,
+    actor: Actor,
+    dry_run: bool = False,
+    request: RunRequest = EVERY_CONTACT,
 ) -> RunContext:
     contacts = [Person(c.name, c.email) for c in engagement.contacts.order_by("engagement_links__id")]
+    if request.contacts:
+        named = {email.lower() for email in request.contacts}
+        contacts = [person for person in contacts if person.email.lower() in named]
     variables = template_variables(
         partner=engagement.organization.name,
         reference=engagement.reference,

@@ -8,6 +8,8 @@ profile. docs/handbook.md is this output for the default profile (a test keeps i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from partnerdesk.pipeline.qualification import (
     CRITERION_LABELS,
     CRITERION_QUESTIONS,
@@ -241,9 +243,12 @@ the two questions above; what is still unknown is what to ask at the next meetin
 """
 
 
-def render_handbook(library: PlaybookLibrary, profile: Profile | None = None) -> str:
+def render_handbook(
+    library: PlaybookLibrary, profile: Profile | None = None, *, more: Sequence[str] = ()
+) -> str:
     """The whole handbook: lifecycle, the SOPs by phase in the handbook's order, then the
-    playbooks partnerdesk adds, then MANIAC-T."""
+    playbooks partnerdesk adds, then `more` sections (the channels' own: the mailbox's actions),
+    then MANIAC-T."""
     variables = handbook_variables(profile)
     sections = load_sections()
     parts = [HEADER, render_lifecycle(variables)]
@@ -263,5 +268,6 @@ def render_handbook(library: PlaybookLibrary, profile: Profile | None = None) ->
             f"{OWN_HEADING}\n\n{OWN_INTRO}\n",
             *(render_playbook(spec, variables) for spec in own),
         ]
+    parts += list(more)
     parts.append(render_qualification(variables))
     return "\n".join(parts)

@@ -18,7 +18,15 @@ from partnerdesk.pipeline import services
 from partnerdesk.pipeline.models import Engagement, Source, TimelineEntry
 from partnerdesk.pipeline.services import Actor
 from partnerdesk.pipeline.stages import OPEN_STAGES, Stage
-from partnerdesk.playbooks.context import Person, RunContext, StepFailed, context_for, template_variables
+from partnerdesk.playbooks.context import (
+    EVERY_CONTACT,
+    Person,
+    RunContext,
+    RunRequest,
+    StepFailed,
+    context_for,
+    template_variables,
+)
 from partnerdesk.playbooks.models import PlaybookRun, StepRun
 from partnerdesk.playbooks.specs import PlaybookSpec, render
 from partnerdesk.playbooks.steps import step_kinds
@@ -26,6 +34,11 @@ from partnerdesk.playbooks.steps import step_kinds
 
 class PlaybookRefused(services.ServiceError):
     """The playbook may not run now (a guard, or it already ran); nothing was done."""
+
+
+class AlreadyRan(PlaybookRefused):
+    """The playbook completed for this engagement before: each channel says how to repeat it on
+    purpose (a flag, a button, an email action)."""
 
 
 @dataclass(frozen=True)
@@ -82,9 +95,7 @@ def _agreement_problems(engagement: Engagement | None) -> list[str]:
     if missing:
         return [f"the agreement is not ready to sign: missing {'; '.join(missing)}"]
     reference = agreement.engagement.reference
-    return [
-        f"the agreement is {status}, not marked ready to sign (`partnerdesk agreement ready {reference}`)"
-    ]
+    return [f"the agreement of {reference} is {status}, not marked ready to sign yet"]
 
 
 def _guard_problems(
@@ -152,7 +163,12 @@ def _preview(spec: PlaybookSpec, ctx: RunContext, done: set[str]) -> list[StepRe
 
 
 def playbook_preview(
-    *, spec: PlaybookSpec, actor: Actor, engagement: Engagement | None = None, new_lead: NewLead | None = None
+    *,
+    spec: PlaybookSpec,
+    actor: Actor,
+    engagement: Engagement | None = None,
+    new_lead: NewLead | None = None,
+    request: RunRequest = EVERY_CONTACT,
 ) -> RunReport:
     """Exactly what a run would do: every email, folder, document and share. Writes nothing."""
     if engagement is None and new_lead is not None:
@@ -177,8 +193,10 @@ def playbook_preview(
             ),
         )
         return report
-    ctx = context_for(spec=spec, engagement=engagement, actor=actor, dry_run=True)
     unfinished = _unfinished_run(engagement, spec.name)
+    if unfinished is not None:
+        request = RunRequest.from_json(unfinished.request)
+    ctx = context_for(spec=spec, engagement=engagement, actor=actor, dry_run=True, request=request)
     if unfinished is None:
         _refuse_unless_allowed(spec, Stage(engagement.stage), ctx.contacts, engagement.reference, engagement)
     done = (
@@ -205,7 +223,13 @@ def _unfinished_run(engagement: Engagement, playbook: str) -> PlaybookRun | None
 
 @transaction.atomic
 def _start_run(
-    *, spec: PlaybookSpec, engagement: Engagement, actor: Actor, again: bool, ctx: RunContext
+    *,
+    spec: PlaybookSpec,
+    engagement: Engagement,
+    actor: Actor,
+    again: bool,
+    ctx: RunContext,
+    request: RunRequest = EVERY_CONTACT,
 ) -> tuple[PlaybookRun, bool]:
     """The run to carry on (an unfinished one) or a new one; refuses a repeat unless `again`."""
     Engagement.objects.select_for_update().filter(pk=engagement.pk).first()
@@ -225,9 +249,8 @@ def _start_run(
         engagement=engagement, playbook=spec.name, status=PlaybookRun.Status.SUCCEEDED
     ).first()
     if completed is not None and not again:
-        raise PlaybookRefused(
-            f"{spec.name} already ran for {engagement.reference} on "
-            f"{completed.finished_at:%Y-%m-%d %H:%M}; use --again to run it once more"
+        raise AlreadyRan(
+            f"{spec.name} already ran for {engagement.reference} on {completed.finished_at:%Y-%m-%d %H:%M}"
         )
     try:
         with transaction.atomic():
@@ -237,6 +260,7 @@ def _start_run(
                 title=spec.title,
                 actor=actor.label,
                 spec=spec.model_dump(mode="json", by_alias=True),
+                request=request.as_json(),
                 started_at=clock.now(),
             )
     except IntegrityError:
@@ -296,8 +320,10 @@ def playbook_run(
     new_lead: NewLead | None = None,
     again: bool = False,
     source: str = Source.MANUAL,
+    request: RunRequest = EVERY_CONTACT,
 ) -> RunReport:
-    """Run (or resume) a playbook for an engagement; opens the engagement first for a new lead."""
+    """Run (or resume) a playbook for an engagement; opens the engagement first for a new lead.
+    `request` narrows it to the contacts the request names (a resumed run keeps its own)."""
     created = False
     if engagement is None:
         if new_lead is None or not spec.creates_engagement:
@@ -323,11 +349,14 @@ def playbook_run(
         engagement=engagement,
         actor=actor,
         again=again,
-        ctx=context_for(spec=spec, engagement=engagement, actor=actor),
+        ctx=context_for(spec=spec, engagement=engagement, actor=actor, request=request),
+        request=request,
     )
     # A resumed run follows the steps it started with, even if the file changed since.
     spec = PlaybookSpec.model_validate(run.spec)
-    ctx = context_for(spec=spec, engagement=engagement, actor=actor)
+    ctx = context_for(
+        spec=spec, engagement=engagement, actor=actor, request=RunRequest.from_json(run.request)
+    )
     kinds = step_kinds()
     reports: list[StepReport] = []
     step_runs = {s.step_id: s for s in run.steps.all()}

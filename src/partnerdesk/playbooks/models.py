@@ -22,6 +22,8 @@ class PlaybookRun(models.Model):
     actor = models.CharField(max_length=200)
     # The steps as they were when the run started: a resumed run finishes what it began.
     spec = models.JSONField()
+    # What the request said beyond the engagement (context.RunRequest), kept for the same reason.
+    request = models.JSONField(default=dict, blank=True)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)

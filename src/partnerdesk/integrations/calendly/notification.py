@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 
 from partnerdesk.inbound.parsing import ParsedMessage, html_to_text
-from partnerdesk.integrations.calendly.booking import Booking, hashed_key
+from partnerdesk.integrations.calendly.booking import Booking, hashed_key, start_from_ics, start_from_words
 
 _LABELS = {
     "event type": "event_name",
@@ -19,9 +19,14 @@ _LABELS = {
     "invitee email": "invitee_email",
     "event date/time": "start",
     "location": "location",
+    "guest email(s)": "guests",
+    "guest emails": "guests",
+    "guests": "guests",
 }
 _LABEL = re.compile(
-    r"^(event type|invitee email|invitee|event date/time|location)\s*:\s*(.*)$", re.IGNORECASE
+    r"^(event type|invitee email|invitee|event date/time|location|guest email\(s\)|guest emails|guests)"
+    r"\s*:\s*(.*)$",
+    re.IGNORECASE,
 )
 _QUOTE = re.compile(r"^[>\s]*")
 _EMAIL = re.compile(r"[^\s<>()\"':;,]+@[^\s<>()\"':;,]+\.[A-Za-z]{2,}")
@@ -79,6 +84,11 @@ def calendar_invitation(ics: str) -> dict[str, object]:
             break
         elif in_event and name in ("UID", "SUMMARY", "DTSTART", "LOCATION", "SEQUENCE"):
             event.setdefault(name.lower(), value.strip().replace("\\,", ",").replace("\\n", " "))
+            if name == "DTSTART":
+                tzid = next(
+                    (p.partition("=")[2].strip('"') for p in params if p.upper().startswith("TZID=")), ""
+                )
+                event.setdefault("dtstart_tzid", tzid)
         elif in_event and name == "ATTENDEE" and value.lower().startswith("mailto:"):
             cn = next((p.partition("=")[2].strip('"') for p in params if p.upper().startswith("CN=")), "")
             attendees = event["attendees"]
@@ -123,6 +133,16 @@ def booking_from_message(parsed: ParsedMessage, *, is_ours: Callable[[str], bool
     if not invitee_email or is_ours(invitee_email):
         return None
     start = fields.get("start") or str(invitation.get("dtstart", ""))
+    starts_at = start_from_words(fields.get("start", "")) or start_from_ics(
+        str(invitation.get("dtstart", "")), str(invitation.get("dtstart_tzid", ""))
+    )
+    guests: dict[str, str] = {}
+    for guest_email in _EMAIL.findall(fields.get("guests", "")):
+        guests.setdefault(guest_email.lower(), "")
+    for cn, attendee in attendees:
+        if attendee != invitee_email and not is_ours(attendee):
+            guests[attendee] = guests.get(attendee) or cn
+    guests.pop(invitee_email, None)
     event_name = fields.get("event_name") or str(invitation.get("summary", ""))
     uid = str(invitation.get("uid", ""))
     canceled = invitation.get("method") == "CANCEL" or bool(
@@ -136,4 +156,6 @@ def booking_from_message(parsed: ParsedMessage, *, is_ours: Callable[[str], bool
         start=start[:200],
         join_url=fields.get("location", "") or str(invitation.get("location", "")),
         canceled=canceled,
+        guests=tuple((name[:200], email) for email, name in guests.items() if not is_ours(email)),
+        starts_at=starts_at,
     )

@@ -14,7 +14,7 @@ import hmac
 import re
 from typing import Any
 
-from partnerdesk.integrations.calendly.booking import Booking, hashed_key
+from partnerdesk.integrations.calendly.booking import Booking, hashed_key, start_from_iso
 from partnerdesk.lib import text as limits
 from partnerdesk.lib.webhook_input import json_object
 
@@ -92,6 +92,11 @@ def delivery_booking(body: bytes) -> tuple[str, Booking | None]:
             organization = _text(answer.get("answer"))
             break
     uri = _text(payload.get("uri"))
+    guests = []
+    for guest in _list(scheduled.get("event_guests")):
+        guest_email = _text(_dict(guest).get("email")).lower()
+        if "@" in guest_email and guest_email != email:
+            guests.append(("", guest_email[: limits.EMAIL]))
     booking = Booking(
         key=f"calendly:{uri}" if uri else hashed_key("calendly", email, _text(scheduled.get("start_time"))),
         invitee_email=email,
@@ -101,5 +106,7 @@ def delivery_booking(body: bytes) -> tuple[str, Booking | None]:
         start=_text(scheduled.get("start_time")),
         join_url=_text(_dict(scheduled.get("location")).get("join_url")),
         canceled=event == "invitee.canceled" or _text(payload.get("status")) == "canceled",
+        guests=tuple(guests),
+        starts_at=start_from_iso(_text(scheduled.get("start_time"))),
     )
     return event, booking

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from partnerdesk.mail.composing import body_parts, parse_message
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.mail.outbox import message_compose, message_preview, message_queue
+from partnerdesk.pipeline.models import TimelineEntry
 from partnerdesk.playbooks.context import RunContext, StepFailed
 from partnerdesk.playbooks.specs import CheckStep, SendEmailStep, render
 from partnerdesk.playbooks.steps import StepOutcome
@@ -31,7 +32,7 @@ def rendered_email(step: SendEmailStep, ctx: RunContext) -> dict[str, Any]:
         to = [render(address, variables) for address in step.to]
     if not to:
         raise StepFailed("no recipient: the engagement has no contacts")
-    return {
+    email = {
         "to": to,
         "from_addr": render(step.from_, variables),
         "cc": [render(address, variables) for address in step.cc],
@@ -39,6 +40,27 @@ def rendered_email(step: SendEmailStep, ctx: RunContext) -> dict[str, Any]:
         "subject": render(step.subject, variables).strip(),
         "body": render(step.body, variables).strip() + "\n",
     }
+    answered = _latest_message_from(ctx, to)
+    if answered:
+        email["extra_headers"] = {"In-Reply-To": f"<{answered}>", "References": f"<{answered}>"}
+    return email
+
+
+# How far back in an engagement's timeline to look for the message a canned response answers.
+ANSWERED_LOOKBACK = 50
+
+
+def _latest_message_from(ctx: RunContext, recipients: list[str]) -> str:
+    """The Message-ID of the latest email a recipient wrote to us on this engagement (their
+    inquiry, say), which the message answers in its thread; "" when there is none."""
+    if ctx.engagement is None:
+        return ""
+    wanted = {address.lower() for address in recipients}
+    received = TimelineEntry.objects.filter(engagement=ctx.engagement, kind=TimelineEntry.Kind.EMAIL_IN)
+    for data in received.order_by("-id").values_list("data", flat=True)[:ANSWERED_LOOKBACK]:
+        if isinstance(data, dict) and data.get("from") in wanted and data.get("message_id"):
+            return str(data["message_id"])
+    return ""
 
 
 def preview_send_email(step: SendEmailStep, ctx: RunContext) -> list[str]:

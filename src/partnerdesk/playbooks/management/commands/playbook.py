@@ -8,11 +8,12 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
+from partnerdesk.inbound.actions import actions_markdown
 from partnerdesk.lib.addresses import parse_contact
 from partnerdesk.lib.commands import PartnerdeskCommand
 from partnerdesk.pipeline import selectors
 from partnerdesk.playbooks.docs import render_handbook, render_playbook
-from partnerdesk.playbooks.engine import NewLead, RunReport, playbook_preview, playbook_run
+from partnerdesk.playbooks.engine import AlreadyRan, NewLead, RunReport, playbook_preview, playbook_run
 from partnerdesk.playbooks.library import get_library
 from partnerdesk.playbooks.specs import PlaybookLibrary
 
@@ -79,7 +80,7 @@ class Command(PartnerdeskCommand):
     def handle_docs(
         self, library: PlaybookLibrary, *, output: Path | None, check: Path | None, **_: Any
     ) -> None:
-        text = render_handbook(library)
+        text = render_handbook(library, more=[actions_markdown()])
         if check is not None:
             current = check.read_text(encoding="utf-8") if check.exists() else ""
             if current != text:
@@ -119,9 +120,12 @@ class Command(PartnerdeskCommand):
         if dry_run:
             report = playbook_preview(spec=spec, actor=actor, engagement=engagement, new_lead=new_lead)
         else:
-            report = playbook_run(
-                spec=spec, actor=actor, engagement=engagement, new_lead=new_lead, again=again
-            )
+            try:
+                report = playbook_run(
+                    spec=spec, actor=actor, engagement=engagement, new_lead=new_lead, again=again
+                )
+            except AlreadyRan as exc:
+                raise CommandError(f"{exc}; use --again to run it once more") from None
         self._write_report(report)
         failed = report.failed_step
         if failed is not None:
