@@ -218,6 +218,24 @@ def test_the_preview_shows_what_the_next_90_days_send_before_the_agreement_is_si
     assert not Tickler.objects.exists()  # a preview plans nothing
 
 
+def test_the_preview_works_on_terms_not_saved_yet(alice, time_machine):
+    engagement, _ = make_partner(owner=alice)
+    draft = Agreement(
+        engagement=engagement,
+        value=Decimal("1000.00"),
+        currency="EUR",
+        term_start=dt.date(2026, 10, 1),
+        term_end=dt.date(2027, 9, 30),
+        invoice_schedule="quarterly",
+    )
+    rows = [(row.due_on, row.kind, row.when) for row in agreement_preview(draft, days=31)]
+    assert rows == [
+        (dt.date(2026, 10, 1), "invoice", "now"),
+        (dt.date(2027, 1, 1), "check_in", "planned"),
+        (dt.date(2027, 1, 1), "invoice", "planned"),
+    ]
+
+
 # 3. The agreement's own terms
 
 

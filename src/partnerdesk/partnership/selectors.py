@@ -25,7 +25,9 @@ def agreement_preview(agreement: Agreement, *, days: int = 90) -> list[PreviewRo
     """What the agreement's dates and terms will send, if recorded as executed today: the items
     that would be missed, the current one of each kind (sent now), and those of the next `days`.
 
-    Works on an agreement not executed yet (the terms as they stand) as on an executed one.
+    Works on an agreement not executed yet (the terms as they stand), even one not saved yet
+    (an `Agreement(engagement=..., value=..., term_start=...)` built from a form), as on an
+    executed one. It plans nothing.
     """
     from partnerdesk.partnership.ticklers import agreement_planned_items
 

@@ -58,12 +58,16 @@ def agreement_schedule(agreement: Agreement, rules: PartnershipRules | None = No
 
 
 def _dates(agreement: Agreement) -> AgreementDates:
-    deliverables = tuple(
-        (title, due)
-        for title, due in agreement.addenda.filter(kind="deliverable", due_on__isnull=False)
-        .order_by("due_on", "id")
-        .values_list("title", "due_on")
-    )
+    """The agreement's dates and terms; an unsaved agreement (a form being filled in) has no
+    deliverables yet."""
+    deliverables: tuple[tuple[str, dt.date], ...] = ()
+    if agreement.pk is not None:
+        deliverables = tuple(
+            (title, due)
+            for title, due in agreement.addenda.filter(kind="deliverable", due_on__isnull=False)
+            .order_by("due_on", "id")
+            .values_list("title", "due_on")
+        )
     return AgreementDates(
         id=agreement.pk,
         term_start=agreement.term_start,
