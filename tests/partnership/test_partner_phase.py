@@ -452,3 +452,22 @@ def test_worker_once_sends_the_mail_of_a_fresh_due_tickler_in_the_same_run(
     )
     # What it did, by kind, on its log (standard error).
     assert "ticklers: sent 1 satisfaction check-in; outbox: 1 sent" in result.err
+
+
+
+def test_a_renewal_that_cannot_move_to_partner_records_nothing(alice, time_machine):
+    from partnerdesk.pipeline import services
+    from partnerdesk.pipeline.stages import Stage
+
+    engagement, agreement = make_partner(owner=alice)
+    time_machine.to(agreement.term_end - dt.timedelta(days=120))
+    run_due_work(raise_errors=True)
+    successor = Renewal.objects.get().renewal_engagement
+    services.engagement_move(engagement=successor, to=Stage.CLOSED, actor=ALICE, reason="opened by mistake")
+
+    with pytest.raises(ServiceError, match="Closed can move only to"):
+        renewal_record(engagement=engagement, outcome="renewed", actor=ALICE)
+
+    assert Renewal.objects.get().outcome == ""
+    assert not Agreement.objects.filter(engagement=successor).exists()
+    assert Tickler.objects.filter(agreement=agreement, kind="renewal", status="pending").count() == 3

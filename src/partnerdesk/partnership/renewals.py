@@ -172,9 +172,9 @@ def renewal_record(
     changes = {key: given for key, given in {**changes, **billing}.items() if given is not None}
     if outcome == Renewal.Outcome.ENDED and changes:
         raise ServiceError("an ended partnership has no next term: give no new terms")
-    renewal = _renewal_for(engagement, actor)
-    result = RenewalOutcome(renewal)
-    with transaction.atomic():
+    with transaction.atomic():  # all of it or nothing: a refused move leaves no half-made term
+        renewal = _renewal_for(engagement, actor)
+        result = RenewalOutcome(renewal)
         if (
             Renewal.objects.filter(pk=renewal.pk, outcome="").update(
                 outcome=outcome, reason=reason, decided_at=clock.now()
