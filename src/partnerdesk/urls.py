@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from partnerdesk.web.views import agreement as agreement_views
-from partnerdesk.web.views import auth, board, dashboard, engagement, inbox, outbox, partner, playbooks
+from partnerdesk.web.views import audit, auth, board, dashboard, engagement, inbox, outbox, partner, playbooks
 
 # Every page needs sign-in except the sign-in pages and the webhooks under hooks/.
 urlpatterns = [
@@ -109,6 +109,8 @@ urlpatterns = [
         name="partner-link-send",
     ),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("audit/", audit.audit_download, name="audit"),
+    path("engagements/<str:reference>/audit/", audit.audit_download, name="engagement-audit"),
     path("invitations/", auth.invitation_create, name="invitation-create"),
     path("playbooks/", playbooks.playbook_list, name="playbooks"),
     path("inbox/", inbox.inbox_list, name="inbox"),

@@ -30,6 +30,7 @@ _LITERAL = r"'((?:[^'\\]|\\.)*)'"
 _QUERY = re.compile(
     rf"^name = {_LITERAL} and mimeType (=|!=) {_LITERAL} and {_LITERAL} in parents and trashed = false$"
 )
+_CHILDREN = re.compile(rf"^{_LITERAL} in parents and trashed = false$")
 
 
 def _unescape(value: str) -> str:
@@ -79,6 +80,8 @@ class FakeFile:
             "name": self.name,
             "mimeType": self.mime_type,
             "webViewLink": link,
+            "parents": [self.parent],
+            "trashed": self.trashed,
         }
 
     def text(self) -> str:
@@ -155,16 +158,20 @@ class FakeGoogle(LoopbackFake):
             raise FakeError(
                 400, "A shared drive listing needs corpora=drive, driveId and the all-drives flags."
             )
+        children = _CHILDREN.match(params.get("q", ""))
         match = _QUERY.match(params.get("q", ""))
-        if match is None:
+        if children is not None:
+            found = [f.meta() for f in self.children(_unescape(children.group(1)))]
+        elif match is None:
             raise FakeError(400, f"Invalid Value: q={params.get('q')!r}", "invalid")
-        name, op, mime, parent = (_unescape(group) for group in match.groups())
-        found = [
-            f.meta()
-            for f in self.children(parent)
-            # Matched without case, as generously as Drive may: the store keeps only the exact name.
-            if f.name.casefold() == name.casefold() and ((f.mime_type == mime) == (op == "="))
-        ]
+        else:
+            name, op, mime, parent = (_unescape(group) for group in match.groups())
+            found = [
+                f.meta()
+                for f in self.children(parent)
+                # Matched without case, as generously as Drive may: the store keeps only the exact name.
+                if f.name.casefold() == name.casefold() and ((f.mime_type == mime) == (op == "="))
+            ]
         start = int(params.get("pageToken") or 0)
         size = min(int(params.get("pageSize", 100)), self.page_size)
         answer: dict[str, Any] = {"kind": "drive#fileList", "files": found[start : start + size]}
@@ -336,6 +343,13 @@ class FakeGoogle(LoopbackFake):
             case "PATCH", ["files", file_id]:
                 file = self._file(file_id, params)
                 file.name = data.get("name", file.name)
+                file.trashed = bool(data.get("trashed", file.trashed))
+                if "addParents" in params:
+                    # Shared-drive items have exactly one parent: a move names the old one to remove.
+                    if params.get("removeParents") != file.parent:
+                        raise FakeError(400, "A shared drive item must have exactly one parent.")
+                    self._file(params["addParents"], params)
+                    file.parent = params["addParents"]
                 return file.meta()
             case "POST", ["files", file_id, "copy"]:
                 return self.copy_file(file_id, data, params)

@@ -6,27 +6,11 @@ Run with the rest of the suite; skipped with the reason when /usr/bin/chromium i
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
-from django.db import connections
 
-from partnerdesk.web.login_links import first_user_ensure, login_link_create
-
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.web.browser import CHROMIUM, screenshot
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
@@ -37,44 +21,8 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def sign_in_path(transactional_db):
-    """Made before the browser starts, so no query runs beside Playwright's event loop."""
-    link = login_link_create(user=first_user_ensure())
-    return "/" + link.split("://", 1)[1].split("/", 1)[1]
-
-
-@pytest.fixture
-def page(request, sign_in_path):
-    # Playwright's sync API runs an event loop in this thread; Django's ORM guard must allow it.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on(
-            "response",
-            lambda response: (
-                errors.append(f"{response.status} {response.url}")
-                if response.status >= 400 and not response.url.endswith("/favicon.ico")
-                else None
-            ),
-        )
-        yield page
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
-        browser.close()
-        assert errors == [], errors
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    connections.close_all()
-
-
 def _shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    screenshot(page, name)
 
 
 def _sign_in(page, live_server, path: str) -> None:

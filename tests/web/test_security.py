@@ -50,6 +50,8 @@ PAGES = {
     "partner-link-revoke": ["PD-1", 1],
     "partner-link-send": ["PD-1", 1],
     "dashboard": [],
+    "audit": [],
+    "engagement-audit": ["PD-1"],
     "invitation-create": [],
 }
 PUBLIC = {"login", "login-token", "logout", "invitation-accept"}

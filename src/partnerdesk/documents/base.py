@@ -7,7 +7,7 @@ that stopped between a store write and the database write heals when it is retri
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Protocol
@@ -34,6 +34,16 @@ class StoredItem:
     name: str  # the exact name
     path: str  # display path of exact names, "Partnerships/Agreements/Harbor University/Running notes -- ..."
     url: str | None = None
+
+
+@dataclass(frozen=True)
+class Rename:
+    """A document of a folder being moved: where the store has it, its exact name, and the name it
+    takes in the target folder (the same name when it keeps it)."""
+
+    store_id: str
+    name: str
+    new_name: str
 
 
 class DocumentStore(Protocol):
@@ -73,6 +83,22 @@ class DocumentStore(Protocol):
 
     def read_bytes(self, store_id: str) -> bytes:
         """The document's file (a .docx), to attach it to an email."""
+        ...
+
+    def move_folder(
+        self, *, source: str, target: str, documents: Sequence[Rename], whole: bool = True
+    ) -> dict[str, StoredItem]:
+        """Move `documents` from the folder `source` into the folder `target` (display paths), each
+        under its new name; returns where each one is now, by its old store id.
+
+        With `whole`, everything in `source` goes (documents nobody listed, subfolders), and
+        `source` is gone afterwards: a rename of the folder when `target` does not exist (one call on
+        Google Drive, the documents follow), a merge into `target` when it does. Without it only the
+        listed documents move. A name that another document already has in `target` gets " (2)",
+        " (3)"...: the answer's item says which name each got. Idempotent: a document no longer in
+        `source` (a retry after a move that stopped half-way) is found in `target`; one in neither
+        place is left out of the answer.
+        """
         ...
 
 

@@ -13,11 +13,12 @@ An appended paragraph carries a named range made from its marker in the same bat
 from __future__ import annotations
 
 import functools
+import itertools
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from partnerdesk.documents.base import DOCX_MIMETYPE, DocumentStoreError, StoredItem, split_path
+from partnerdesk.documents.base import DOCX_MIMETYPE, DocumentStoreError, Rename, StoredItem, split_path
 from partnerdesk.documents.docx_text import marker_name
 from partnerdesk.documents.gdrive_config import DriveConfig, load_credentials, store_error
 
@@ -243,6 +244,63 @@ class GoogleDriveStore:
         )
         return True
 
+    @_retried
+    def move_folder(
+        self, *, source: str, target: str, documents: Sequence[Rename], whole: bool = True
+    ) -> dict[str, StoredItem]:
+        src, dst = split_path(source), split_path(target)
+        if not src or not dst:
+            raise DocumentStoreError("moving a folder needs a source and a target folder", permanent=True)
+        if src != dst and (dst[: len(src)] == src or src[: len(dst)] == dst):
+            raise DocumentStoreError(f"cannot move the folder {source!r} into {target!r}", permanent=True)
+        drive, _ = self._services()
+        src_chain, dst_chain = self._existing(src), self._existing(dst)
+        if src_chain is not None and src != dst:
+            folder = src_chain[-1]
+            if whole and dst_chain is None:
+                # One call: the folder takes its new name (and parent); everything in it follows.
+                old_parent = src_chain[-2]["id"] if len(src_chain) > 1 else self._root()
+                new_parent = self._walk(dst[:-1], create=True, what=f"folder {target!r}").store_id
+                moving = {"addParents": new_parent, "removeParents": old_parent}
+                if new_parent == old_parent:
+                    moving = {}
+                renamed = self._call(
+                    drive.files().update(
+                        fileId=folder["id"], body={"name": dst[-1]}, supportsAllDrives=True,
+                        fields=FILE_FIELDS, **moving,
+                    ),
+                    f"rename the folder {source!r} to {target!r}",
+                )  # fmt: skip
+                dst_chain = [renamed]
+            else:
+                if dst_chain is None:
+                    dst_chain = [{"id": self._walk(dst, create=True, what=f"folder {target!r}").store_id}]
+                target_id = dst_chain[-1]["id"]
+                if whole:
+                    self._merge(folder["id"], target_id)
+        if dst_chain is None:
+            return {}
+        target_id, answer = dst_chain[-1]["id"], {}
+        for document in documents:
+            found = self._get(document.store_id)
+            if found is None or found.get("trashed"):
+                continue
+            parents = found.get("parents") or []
+            moving = {"addParents": target_id, "removeParents": ",".join(parents)}
+            if target_id in parents:
+                moving = {}
+            name = self._free_name(target_id, document.new_name, document.store_id)
+            if moving or name != found.get("name"):
+                found = self._call(
+                    drive.files().update(
+                        fileId=document.store_id, body={"name": name}, supportsAllDrives=True,
+                        fields=FILE_FIELDS, **moving,
+                    ),
+                    f"move {document.name!r} to {target!r} as {name!r}",
+                )  # fmt: skip
+            answer[document.store_id] = self._item(found, "/".join(dst))
+        return answer
+
     # For `partnerdesk documents check`.
 
     def shared_drive_name(self) -> str:
@@ -319,6 +377,88 @@ class GoogleDriveStore:
             if found.get("name") == name:  # only the exact name, whatever Drive matched
                 return found
         return None
+
+    def _children(self, parent: str) -> list[dict[str, Any]]:
+        drive, _ = self._services()
+        query = f"'{escape(parent)}' in parents and trashed = false"
+        return list(
+            self._pages(
+                lambda token: drive.files().list(
+                    q=query, corpora="drive", driveId=self.config.shared_drive_id,
+                    includeItemsFromAllDrives=True, supportsAllDrives=True, orderBy="createdTime",
+                    pageSize=100, pageToken=token, fields=f"nextPageToken, files({FILE_FIELDS})",
+                ),
+                "files",
+                "list a folder",
+            )
+        )  # fmt: skip
+
+    def _get(self, file_id: str) -> dict[str, Any] | None:
+        """The file's name, parents and whether it is trashed; None when Drive has no such file."""
+        import httplib2
+        from google.auth.exceptions import GoogleAuthError
+        from googleapiclient.errors import HttpError
+
+        drive, _ = self._services()
+        what = f"look up the file {file_id!r}"
+        request = drive.files().get(
+            fileId=file_id, supportsAllDrives=True, fields=f"{FILE_FIELDS}, parents, trashed"
+        )
+        try:
+            return request.execute()
+        except HttpError as exc:
+            if int(exc.resp.status) == 404:
+                return None
+            raise store_error(exc, what) from exc
+        except (GoogleAuthError, OSError, httplib2.HttpLib2Error) as exc:
+            raise store_error(exc, what) from exc
+
+    def _existing(self, segments: list[str]) -> list[dict[str, Any]] | None:
+        """Each level of the folder path, if all are there; nothing is made."""
+        parent, chain = self._root(), []
+        for segment in segments:
+            found = self._find(parent, segment, folder=True)
+            if found is None:
+                return None
+            chain.append(found)
+            parent = found["id"]
+        return chain
+
+    def _free_name(self, parent: str, name: str, file_id: str) -> str:
+        """`name`, or "name (2)", "name (3)"...: the first no other document in `parent` has."""
+        for number in itertools.count(1):
+            candidate = name if number == 1 else f"{name} ({number})"
+            found = self._find(parent, candidate, folder=False)
+            if found is None or found["id"] == file_id:
+                return candidate
+        raise AssertionError("unreachable")
+
+    def _merge(self, source: str, target: str) -> None:
+        """Move everything in the folder `source` into `target`, then put `source` in the trash."""
+        drive, _ = self._services()
+        for child in self._children(source):
+            if child.get("mimeType") == FOLDER:
+                same = self._find(target, str(child.get("name", "")), folder=True)
+                if same is not None:
+                    self._merge(child["id"], same["id"])
+                    continue
+                name = str(child.get("name", ""))
+            else:
+                name = self._free_name(target, str(child.get("name", "")), child["id"])
+            self._call(
+                drive.files().update(
+                    fileId=child["id"], body={"name": name}, addParents=target, removeParents=source,
+                    supportsAllDrives=True, fields=FILE_FIELDS,
+                ),
+                f"move {child.get('name')!r}",
+            )  # fmt: skip
+        if not self._children(source):
+            self._call(
+                drive.files().update(
+                    fileId=source, body={"trashed": True}, supportsAllDrives=True, fields=FILE_FIELDS
+                ),
+                "put the emptied folder in the trash",
+            )
 
     def _root(self) -> str:
         if self._root_id is None:

@@ -26,7 +26,7 @@ import shutil
 import unicodedata
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
@@ -35,7 +35,7 @@ from docx.document import Document as DocxDocument
 from docx.opc.exceptions import PackageNotFoundError
 
 from partnerdesk.documents import docx_text
-from partnerdesk.documents.base import DocumentStoreError, StoredItem, split_path
+from partnerdesk.documents.base import DocumentStoreError, Rename, StoredItem, split_path
 
 SHIPPED_TEMPLATES = (
     Path(__file__).resolve().parent.parent / "defaults" / "drive" / "Partnerships" / "Templates"
@@ -142,6 +142,13 @@ class LocalStore:
             if not path.is_file():
                 raise DocumentStoreError(f"{store_id!r} is not a document in the local drive", permanent=True)
             return path.read_bytes()
+
+    def move_folder(
+        self, *, source: str, target: str, documents: Sequence[Rename], whole: bool = True
+    ) -> dict[str, StoredItem]:
+        from partnerdesk.documents.local_moves import move_folder
+
+        return move_folder(self, source=source, target=target, documents=documents, whole=whole)
 
     # Locking, seeding and errors.
 

@@ -38,34 +38,59 @@ def engagement_of_relationship(*, emails: Iterable[str] = (), organization: str 
     return None
 
 
-@transaction.atomic
 def engagement_name_organization(*, engagement: Engagement, name: str, actor: Actor) -> str:
     """Give an engagement whose organization's name is provisional its real name; returns what
-    changed, "" when nothing did (the name is not provisional, or already this one)."""
+    changed, "" when nothing did (the name is not provisional, or already this one).
+
+    The partner folder follows (documents/folders.py): renamed with the organization, or merged
+    into the folder of the organization the engagement joins. The store moves first, outside the
+    transaction; a store failure raises ServiceError and leaves the old name everywhere.
+    """
+    from partnerdesk.documents.base import DocumentStoreError
+    from partnerdesk.documents.folders import partner_folder_move
+
     try:
         name = single_line(name, field="organization name", max_length=limits.ORGANIZATION_NAME)
     except TextError as exc:
         raise ServiceError(str(exc)) from None
-    locked = Engagement.objects.select_for_update().select_related("organization").get(pk=engagement.pk)
-    current = locked.organization
+    current = Engagement.objects.select_related("organization").get(pk=engagement.pk).organization
     if not name or not current.name_provisional or current.name.lower() == name.lower():
         return ""
     existing = Organization.objects.filter(name__iexact=name).exclude(pk=current.pk).first()
-    if existing is None:
-        Organization.objects.filter(pk=current.pk).update(name=name, name_provisional=False)
-        change = f"Organization named {name} (was {current.name}, taken from an address)"
-    else:
-        locked.organization = existing
-        locked.save(update_fields=["organization"])
-        Contact.objects.filter(organization=current, engagements=locked).update(organization=existing)
-        if not current.engagements.exists():
-            Contact.objects.filter(organization=current).update(organization=existing)
-            current.delete()
-        change = f"Organization named {existing.name} (was {current.name}, taken from an address)"
-    timeline_record(
-        engagement=locked, kind=TimelineEntry.Kind.NOTE, actor=actor, summary=change,
-        data={"organization": name, "was": current.name},
-    )  # fmt: skip
+    try:
+        if existing is None:
+            move = partner_folder_move(
+                engagements=list(current.engagements.all()), old_name=current.name, new_name=name, whole=True
+            )
+        else:
+            others = current.engagements.exclude(pk=engagement.pk).exists()
+            move = partner_folder_move(
+                engagements=[engagement], old_name=current.name, new_name=existing.name, whole=not others
+            )
+    except DocumentStoreError as exc:
+        raise ServiceError(
+            f"the partner folder could not be moved to {name} ({exc}); nothing was changed"
+        ) from None
+    with transaction.atomic():
+        locked = Engagement.objects.select_for_update().select_related("organization").get(pk=engagement.pk)
+        if (locked.organization.pk, locked.organization.name) != (current.pk, current.name):
+            raise ServiceError(f"{locked.reference} was named {locked.organization.name} meanwhile")
+        if existing is None:
+            Organization.objects.filter(pk=current.pk).update(name=name, name_provisional=False)
+            change = f"Organization named {name} (was {current.name}, taken from an address)"
+        else:
+            locked.organization = existing
+            locked.save(update_fields=["organization"])
+            Contact.objects.filter(organization=current, engagements=locked).update(organization=existing)
+            if not current.engagements.exists():
+                Contact.objects.filter(organization=current).update(organization=existing)
+                current.delete()
+            change = f"Organization named {existing.name} (was {current.name}, taken from an address)"
+        move.save()
+        timeline_record(
+            engagement=locked, kind=TimelineEntry.Kind.NOTE, actor=actor, summary=change,
+            data={"organization": name, "was": current.name, "folder": [move.source, move.target]},
+        )  # fmt: skip
     engagement.refresh_from_db()
     return change
 

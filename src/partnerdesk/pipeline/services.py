@@ -416,14 +416,15 @@ def contact_update(*, contact: Contact, name: str, actor: Actor, engagement: Eng
     return [change]
 
 
-@transaction.atomic
 def organization_update(
     *, organization: Organization, name: str, website: str, actor: Actor, engagement: Engagement
 ) -> list[str]:
     """Rename an organization or change its website; returns the changes.
 
     A name another organization already has (whatever its case) is refused: one name is one
-    organization, as `organization_get_or_create` assumes.
+    organization, as `organization_get_or_create` assumes. A new name moves the partner folder
+    and renames the documents that carry the old name (documents/folders.py): in the store first,
+    outside the transaction, so a store failure changes nothing and says so.
     """
     name = _line(name, field="organization name", max_length=limits.ORGANIZATION_NAME)
     website = _line(website, field="website", max_length=limits.WEBSITE)
@@ -438,22 +439,45 @@ def organization_update(
         except ValidationError:
             raise ServiceError(f"the website is not an http(s) address: {website}") from None
     changes, fields = [], []
+    move = None
     if organization.name != name:
+        from partnerdesk.documents.base import DocumentStoreError
+        from partnerdesk.documents.folders import partner_folder_move
+
+        try:
+            move = partner_folder_move(
+                engagements=list(organization.engagements.all()),
+                old_name=organization.name,
+                new_name=name,
+                whole=True,
+            )
+        except DocumentStoreError as exc:
+            raise ServiceError(
+                f"the partner folder could not be renamed to {name} ({exc}); nothing was changed"
+            ) from None
         changes.append(f"name: {organization.name} -> {name}")
         organization.name = name
-        fields.append("name")
+        organization.name_provisional = False
+        fields += ["name", "name_provisional"]
     if organization.website != website:
         changes.append(f"website: {organization.website or '(none)'} -> {website or '(none)'}")
         organization.website = website
         fields.append("website")
     if not fields:
         return []
-    organization.save(update_fields=fields)
-    timeline_record(
-        engagement=engagement,
-        kind=TimelineEntry.Kind.CONTACT_CHANGED,
-        actor=actor,
-        summary=f"Organization changed: {'; '.join(changes)}",
-        data={"organization": organization.pk, "changes": changes},
-    )
+    with transaction.atomic():
+        organization.save(update_fields=fields)
+        data: dict[str, Any] = {"organization": organization.pk, "changes": changes}
+        if move is not None:
+            move.save()
+            if move.documents:
+                changes.append(f"documents: {move.summary}")
+            data["folder"] = {"from": move.source, "to": move.target}
+        timeline_record(
+            engagement=engagement,
+            kind=TimelineEntry.Kind.CONTACT_CHANGED,
+            actor=actor,
+            summary=f"Organization changed: {'; '.join(changes)}",
+            data=data,
+        )
     return changes
