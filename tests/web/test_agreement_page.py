@@ -83,13 +83,15 @@ def test_an_upload_starts_the_agreement_and_the_next_one_shows_what_changed(alic
     assert "Harbor University + 2i2c/CS&amp;S - Services Agreement" in section
     assert "Draft" in section or "Negotiating" in section
 
-    second = _upload(alice_client, prospect, docx_bytes("The Partner pays 2i2c 12,000 USD."), "v2.docx")
+    # One file's bytes, uploaded twice: made twice, a .docx differs in its timestamps.
+    twelve = docx_bytes("The Partner pays 2i2c 12,000 USD.")
+    second = _upload(alice_client, prospect, twelve, "v2.docx")
     page = second.content.decode()
     assert "Version 2 attached. What changed:" in page and "12,000" in page
     section = _section(second)
     assert "Version 2: v2.docx" in section and "What changed since the previous version" in section
 
-    same = _upload(alice_client, prospect, docx_bytes("The Partner pays 2i2c 12,000 USD."), "again.docx")
+    same = _upload(alice_client, prospect, twelve, "again.docx")
     assert "the same file as version 2: nothing added" in same.content.decode()
 
 
