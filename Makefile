@@ -61,6 +61,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/inbound_bench.py
 	$(BIN)/python bench/partnership_bench.py
 	$(BIN)/python bench/web_bench.py
+	$(BIN)/python bench/mailgate_bench.py
 
 clean:
 	rm -rf $(VENV) test-output

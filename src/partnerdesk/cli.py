@@ -10,6 +10,9 @@ traceback of an unexpected error goes to `errors.log` in the data folder, not to
 import os
 import sys
 
+# Spellings a person may type for a command whose module name has an underscore.
+COMMAND_ALIASES = {"login-link": "login_link"}
+
 
 def _log_traceback() -> str | None:
     import datetime as dt
@@ -37,6 +40,10 @@ def main(argv: list[str] | None = None) -> None:
 
         mailgate_main(argv)
 
+    # `partnerdesk login-link` and `partnerdesk help login-link` both reach login_link.
+    command_at = 2 if argv[1:2] == ["help"] else 1
+    if len(argv) > command_at and argv[command_at] in COMMAND_ALIASES:
+        argv[command_at] = COMMAND_ALIASES[argv[command_at]]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partnerdesk.settings")
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
