@@ -207,9 +207,9 @@ def test_the_page_costs_the_same_queries_however_big_the_agreement(
     alice_client, prospect, django_assert_num_queries
 ):
     _ready_to_sign(alice_client, prospect)
-    # the page without an agreement (15 with documents, 14 without since their shares are then not
+    # the page without an agreement (16 with documents, 15 without since their shares are then not
     # fetched), plus versions, signatories and addenda
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(18):
         assert alice_client.get(_url(prospect)).status_code == 200
     for number in range(10):
         _upload(alice_client, prospect, docx_bytes(f"Draft {number}"), f"v{number}.docx")
@@ -220,6 +220,6 @@ def test_the_page_costs_the_same_queries_however_big_the_agreement(
         alice_client.post(
             _url(prospect, "agreement-addendum-add"), {"kind": "other", "title": f"Annex {number}"}
         )
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(18):
         page = alice_client.get(_url(prospect)).content.decode()
     assert "Annex 9" in page and "p9@x.org" in page and "v9.docx" in page

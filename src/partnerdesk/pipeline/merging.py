@@ -34,6 +34,7 @@ from partnerdesk.pipeline.qualification import Answer
 from partnerdesk.pipeline.services import Actor, ServiceError, timeline_record
 from partnerdesk.pipeline.stages import Stage
 from partnerdesk.playbooks.models import PlaybookRun
+from partnerdesk.profile import get_profile
 from partnerdesk.technical.models import Handoff, TechnicalAnswer, TechnicalFormLink, TechnicalReminder
 
 # Every foreign key to an engagement, and what a merge does with its rows. A new one must be
@@ -124,6 +125,44 @@ def _refusals(source: Engagement, target: Engagement) -> None:
         renewal_engagement=target
     ).exists():
         raise ServiceError(f"{source.reference} and {target.reference} both renew an agreement")
+
+
+def merge_candidates(engagement: Engagement) -> list[Engagement]:
+    """The engagements this one could be merged into (the open ones), its organization's first;
+    one query, as the engagement page shows them."""
+    others = (
+        Engagement.objects.exclude(pk=engagement.pk)
+        .exclude(stage=Stage.CLOSED.value)
+        .select_related("organization")
+        .order_by("-id")
+    )
+    return sorted(others, key=lambda other: other.organization_id != engagement.organization_id)
+
+
+def merge_preview(*, source: Engagement, target: Engagement) -> list[str]:
+    """What a merge would move, as lines for a person to confirm; ServiceError if it is refused."""
+    _refusals(source, target)
+    have = set(target.contacts.values_list("pk", flat=True))
+    lines = []
+    for count, what, many in (
+        (source.contacts.exclude(pk__in=have).count(), "contact", ""),
+        (source.documents.count(), "document", ""),
+        (source.timeline.count(), "timeline entry", "timeline entries"),
+        (source.tasks.count(), "task", ""),
+        (source.agreements.count(), "agreement", ""),
+        (source.playbook_runs.count(), "playbook run", ""),
+        (source.inbound_messages.count() + source.outbox_messages.count(), "email", ""),
+        (source.bookings.count(), "booking", ""),
+    ):
+        if count:
+            lines.append(_plural(count, what, many))
+    if source.documents.exists() and source.organization_id != target.organization_id:
+        profile = get_profile()
+        lines.append(
+            f"documents move from {profile.partner_folder(source.organization.name)} "
+            f"to {profile.partner_folder(target.organization.name)}"
+        )
+    return lines
 
 
 def engagement_merge(*, source: Engagement, target: Engagement, actor: Actor) -> MergeResult:
