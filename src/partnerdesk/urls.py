@@ -16,6 +16,7 @@ urlpatterns = [
     path("engagements/<str:reference>/move/", engagement.engagement_move, name="engagement-move"),
     path("engagements/<str:reference>/qualify/", engagement.engagement_qualify, name="engagement-qualify"),
     path("engagements/<str:reference>/note/", engagement.engagement_note, name="engagement-note"),
+    path("engagements/<str:reference>/merge/", engagement.engagement_merge_view, name="engagement-merge"),
     path(
         "engagements/<str:reference>/contacts/",
         engagement.engagement_contact_add,

@@ -434,5 +434,6 @@ def test_a_backup_never_overwrites_a_file(cli, tmp_path):
     result = cli("backup", str(existing))
 
     assert result.code == 1
-    assert result.err == f"partnerdesk backup: {existing} exists already; give a new file name (or a folder)\n"
+    expected = f"partnerdesk backup: {existing} exists already; give a new file name (or a folder)\n"
+    assert result.err == expected
     assert existing.read_bytes() == b"an earlier backup"

@@ -199,12 +199,12 @@ def test_the_page_costs_the_same_queries_however_long_the_story(
     playbook_run(spec=get_library().get("create-running-notes"), actor=actor, engagement=harbor)
     grow(2)
     # session, user, engagement, contacts, assessments, tasks, documents, shares, outbox, timeline, runs,
-    # agreements, technical answers, hand-off, partner links (with an agreement, three more:
-    # tests/web/test_agreement_page.py)
-    with django_assert_num_queries(15):
+    # agreements, technical answers, hand-off, partner links, merge candidates (with an agreement,
+    # three more: tests/web/test_agreement_page.py)
+    with django_assert_num_queries(16):
         assert alice_client.get(_url(harbor)).status_code == 200
     grow(50)
     playbook_run(spec=get_library().get("meet-with-lead"), actor=actor, engagement=harbor)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         page = alice_client.get(_url(harbor)).content.decode()
     assert "note 49" in page and "task 49" in page

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from partnerdesk.documents import docx_text
 from partnerdesk.documents.base import DocumentStoreError, Rename, StoredItem, split_path
 from partnerdesk.documents.local import (
     DOCUMENT_SUFFIX,
@@ -228,11 +227,5 @@ def _rename(
     if new != disk:
         os.rename(directory / disk, directory / new)
     _forget(directory, name, "documents")
-    try:
-        document = store._open(directory / new, f"{folder.path}/{final}")
-    except DocumentStoreError:
-        pass  # not a readable .docx: it keeps its old title property, and its new name
-    else:
-        docx_text.set_title(document, final)
-        store._save(document, directory / new)
+    # The file itself is left as it is: an agreement version's bytes are its record (sha256).
     return store._document_item(folder, final, new)

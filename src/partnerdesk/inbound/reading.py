@@ -88,7 +88,7 @@ def _results(header: str) -> tuple[str, list[_Result]]:
         if not tokens or "=" not in tokens[0]:
             continue
         method, _, outcome = tokens[0].lower().partition("=")
-        properties = {}
+        properties: dict[str, str] = {}
         for token in tokens[1:]:
             key, _, value = token.partition("=")
             properties.setdefault(key.lower(), value.strip('"').lower())

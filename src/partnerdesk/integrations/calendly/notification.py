@@ -127,9 +127,9 @@ def booking_from_message(parsed: ParsedMessage, *, is_ours: Callable[[str], bool
     attendees = invitation.get("attendees") or []
     assert isinstance(attendees, list)
     if not invitee_email:
-        guests = [(cn, email) for cn, email in attendees if not is_ours(email)]
-        if guests:
-            invitee_name, invitee_email = guests[0]
+        outsiders = [(cn, email) for cn, email in attendees if not is_ours(email)]
+        if outsiders:
+            invitee_name, invitee_email = outsiders[0]
     if not invitee_email or is_ours(invitee_email):
         return None
     start = fields.get("start") or str(invitation.get("dtstart", ""))

@@ -107,8 +107,19 @@ def engagement_page(request: HttpRequest, reference: str) -> HttpResponse:
             "shared_contacts": list(
                 {share.contact_id: share.contact for d in page.documents for share in d.shares.all()}.values()
             ),
+            **_merge_context(engagement),
         },
     )
+
+
+def _merge_context(engagement: Engagement) -> dict[str, object]:
+    from partnerdesk.pipeline.merging import engagement_merged_into, merge_candidates
+
+    merged_into = engagement_merged_into(engagement)
+    return {
+        "merged_into": merged_into,
+        "merge_candidates": [] if merged_into else merge_candidates(engagement),
+    }
 
 
 def _agreement_forms(page: queries.EngagementPage) -> dict[str, Form]:
@@ -358,3 +369,34 @@ def engagement_contact_edit(request: HttpRequest, reference: str, contact_id: in
         else:
             messages.info(request, f"Nothing changed for {contact}.")
     return redirect(_page_url(engagement, "contacts"))
+
+
+@login_required
+@require_POST
+def engagement_merge_view(request: HttpRequest, reference: str) -> HttpResponse:
+    """Merge this engagement into another, in two steps: the first POST shows what would move,
+    the second (with `confirm`) merges and opens the engagement that got everything."""
+    from partnerdesk.pipeline.merging import engagement_merge, merge_preview
+    from partnerdesk.pipeline.selectors import EngagementNotFound, engagement_get
+
+    engagement = engagement_or_404(reference)
+    back = _page_url(engagement, "merge")
+    try:
+        target = engagement_get(request.POST.get("into", "").strip())
+    except EngagementNotFound:
+        messages.error(request, "Choose the engagement to merge into.")
+        return redirect(back)
+    try:
+        if request.POST.get("confirm") != "yes":
+            lines = merge_preview(source=engagement, target=target)
+            return render(
+                request,
+                "partnerdesk/engagement_merge.html",
+                {"engagement": engagement, "target": target, "lines": lines},
+            )
+        result = engagement_merge(source=engagement, target=target, actor=actor_of(request))
+    except services.ServiceError as exc:
+        messages.error(request, f"{engagement.reference} was not merged: {exc}")
+        return redirect(back)
+    messages.success(request, result.summary + ".")
+    return redirect(_page_url(target))

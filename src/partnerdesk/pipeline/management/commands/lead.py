@@ -1,4 +1,4 @@
-"""`partnerdesk lead ...`: add, list, show, qualify, move and annotate engagements."""
+"""`partnerdesk lead ...`: add, list, show, qualify, move, annotate and merge engagements."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from partnerdesk.lib.addresses import AddressError, parse_contact_list
 from partnerdesk.lib.commands import PartnerdeskCommand, date_argument
 from partnerdesk.pipeline import selectors, services
+from partnerdesk.pipeline.merging import engagement_merge, engagement_merged_into
 from partnerdesk.pipeline.qualification import Answer, Criterion
 from partnerdesk.pipeline.stages import Stage
 
@@ -19,7 +20,7 @@ ANSWERS = [answer.value for answer in Answer]
 
 
 class Command(PartnerdeskCommand):
-    help = "Add, list, show, qualify, move and annotate engagements (leads)."
+    help = "Add, list, show, qualify, move, annotate and merge engagements (leads)."
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -78,6 +79,14 @@ class Command(PartnerdeskCommand):
         note.add_argument("reference")
         note.add_argument("text")
 
+        merge = actions.add_parser(
+            "merge",
+            help="merge an engagement opened twice into the other one: contacts, timeline, documents, "
+            "runs, tasks, agreements and mail move to it, and the first is closed as merged",
+        )
+        merge.add_argument("reference", help="the engagement to merge (it is closed afterwards)")
+        merge.add_argument("into", metavar="into_reference", help="the engagement that gets everything")
+
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         getattr(self, "handle_" + action.replace("-", "_"))(**options)
 
@@ -119,12 +128,16 @@ class Command(PartnerdeskCommand):
             )
 
     def handle_show(self, *, reference: str, json: bool, **_: Any) -> None:
-        detail = selectors.engagement_detail(selectors.engagement_get(reference))
+        engagement = selectors.engagement_get(reference)
+        detail = selectors.engagement_detail(engagement)
+        merged_into = engagement_merged_into(engagement)
         if json:
-            self.write_json(detail)
+            self.write_json({**detail, "merged_into": merged_into.reference if merged_into else None})
             return
         write = self.stdout.write
         write(f"{detail['reference']}  {detail['organization']}  [{Stage(detail['stage']).label}]")
+        if merged_into is not None:
+            write(f"  merged into {merged_into.reference} {merged_into.organization.name}: all is there now")
         for contact in detail["contacts"]:
             write(
                 f"  contact: {contact['name']} <{contact['email']}>"
@@ -207,3 +220,9 @@ class Command(PartnerdeskCommand):
         engagement = selectors.engagement_get(reference)
         services.engagement_add_note(engagement=engagement, text=text, actor=self.cli_actor())
         self.stdout.write(f"{engagement.reference}: note added")
+
+    def handle_merge(self, *, reference: str, into: str, **_: Any) -> None:
+        source, target = selectors.engagement_get(reference), selectors.engagement_get(into)
+        result = engagement_merge(source=source, target=target, actor=self.cli_actor())
+        self.stdout.write(result.summary)
+        self.stdout.write(f"{source.reference} is closed: merged into {target.reference}")
