@@ -11,6 +11,7 @@ import pytest
 from partnerdesk.agreements import services as agreements
 from partnerdesk.agreements.closing import agreement_executed
 from partnerdesk.agreements.status import agreement_mark_ready
+from partnerdesk.mail.worker import run_due_work
 from partnerdesk.pipeline import services
 from partnerdesk.pipeline.models import Engagement
 from partnerdesk.technical.models import Handoff
@@ -58,7 +59,10 @@ def test_the_executed_close_hands_off_a_ready_record(ready_prospect, handoff_pro
         technical_answer_set(engagement=ready_prospect, key=key, value=value, actor=ALICE)
     report = agreement_executed(engagement=ready_prospect, signed_file=None, filename="", actor=ALICE)
     assert report.moved_to_partner
-    assert "handed off to engineering: https://github.com/2i2c-org/infrastructure/issues/1" in report.notes
+    [note] = [note for note in report.notes if "hand-off" in note]
+    assert note.startswith("the hand-off to engineering is queued: the worker files the request")
+    assert fake_github.issues == []  # the close does not wait on GitHub
+    run_due_work()
     assert Handoff.objects.get(engagement=ready_prospect).issue_url.endswith("/issues/1")
     assert len(fake_github.issues) == 1
 
@@ -72,5 +76,5 @@ def test_an_incomplete_record_does_not_stop_the_close_and_says_what_the_handoff_
     [note] = [note for note in report.notes if "hand-off" in note]
     assert note.startswith("the hand-off to engineering did not run: ")
     assert "still to answer: community (" in note
-    assert note.endswith(f"(run `partnerdesk tech handoff {ready_prospect.reference}` when it can)")
+    assert note.endswith("then press Hand off to engineering there") and "partnerdesk tech" not in note
     assert fake_github.issues == [] and not Handoff.objects.exists()

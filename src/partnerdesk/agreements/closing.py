@@ -147,18 +147,23 @@ def agreement_executed(
 
 
 def _hand_off_to_engineering(engagement: Engagement, actor: Actor, notes: list[str]) -> None:
-    """The technical hand-off runs at the executed close when it can; what stops it is reported."""
-    from partnerdesk.technical.services import technical_handoff
+    """The technical hand-off is queued at the executed close when it can run; what stops it is
+    reported. The worker runs it: the close (often a web request or a webhook) never waits on
+    GitHub or the document store."""
+    from partnerdesk.technical.handoffs import technical_handoff_queue
 
     try:
-        handoff = technical_handoff(engagement=engagement, actor=actor)
+        technical_handoff_queue(engagement=engagement, actor=actor)
     except ServiceError as refused:
         notes.append(
-            f"the hand-off to engineering did not run: {refused} "
-            f"(run `partnerdesk tech handoff {engagement.reference}` when it can)"
+            f"the hand-off to engineering did not run: {refused}. Answer what is missing in the"
+            " Technical needs section of the engagement's page, then press Hand off to engineering there"
         )
         return
-    notes.append(f"handed off to engineering: {handoff.issue_url or handoff.document_path}")
+    notes.append(
+        "the hand-off to engineering is queued: the worker files the request in a moment, and the"
+        " Technical needs section of the engagement's page shows where it went"
+    )
 
 
 def _start_partner_phase(engagement: Engagement, actor: Actor, notes: list[str]) -> RunReport | None:
@@ -178,6 +183,7 @@ def _start_partner_phase(engagement: Engagement, actor: Actor, notes: list[str])
     if run.failed_step is not None:
         notes.append(
             f"{FIRST_PARTNER_PLAYBOOK} stopped at step {run.failed_step.index}: {run.failed_step.lines[0]}"
-            f" (resume it with `partnerdesk playbook run {FIRST_PARTNER_PLAYBOOK} {engagement.reference}`)"
+            f" (resume it from the Playbooks section of {engagement.reference}'s page, once what stopped it"
+            " is fixed)"
         )
     return run

@@ -107,27 +107,36 @@ def fire_check_in(tickler: Tickler) -> str:
     return f"check-in sent to {len(contacts)} contact(s)"
 
 
-def check_in_answer(*, check_in: CheckIn, rating: int, comment: str = "") -> CheckIn:
-    """Record the answer once; a low rating makes a task for the owner. Raises CheckInRefused."""
+def check_in_answer(
+    *, check_in: CheckIn, rating: int, comment: str = "", recorded_by: pipeline.Actor | None = None
+) -> CheckIn:
+    """Record the answer once; a low rating makes a task for the owner. Raises CheckInRefused.
+
+    `recorded_by`: a team member recording an answer given another way (a call, an email), which
+    the link's expiry does not stop; None when the contact answers through the link.
+    """
     if rating not in RATINGS:
         raise CheckInRefused("Choose a rating from 1 to 5.")
     comment = comment.strip()[:5000]
     now = clock.now()
     engagement = check_in.engagement
     with transaction.atomic():
-        claimed = CheckIn.objects.filter(pk=check_in.pk, answered_at__isnull=True, expires_at__gt=now).update(
-            answered_at=now, rating=rating, comment=comment
-        )
+        open_check_in = CheckIn.objects.filter(pk=check_in.pk, answered_at__isnull=True)
+        if recorded_by is None:
+            open_check_in = open_check_in.filter(expires_at__gt=now)
+        claimed = open_check_in.update(answered_at=now, rating=rating, comment=comment)
         if claimed != 1:
-            check_in_from_token(check_in_token(check_in))  # raises the reason
+            if recorded_by is None:
+                check_in_from_token(check_in_token(check_in))  # raises the reason
             raise CheckInRefused("This check-in was already answered. Thank you!")
         who = f"{check_in.name} <{check_in.email}>" if check_in.name else check_in.email
-        actor = pipeline.Actor(label=f"check-in:{check_in.email}")
+        actor = recorded_by or pipeline.Actor(label=f"check-in:{check_in.email}")
         pipeline.timeline_record(
             engagement=engagement,
             kind=TimelineEntry.Kind.NOTE,
             actor=actor,
             summary=f"Satisfaction check-in: {rating}/5 ({RATINGS[rating]}) from {who}"
+            + (f" (recorded by {recorded_by.label})" if recorded_by else "")
             + (f": {comment}" if comment else ""),
             data={"check_in": check_in.pk, "rating": rating, "comment": comment},
         )

@@ -143,3 +143,38 @@ def tickler_mark_done(*, tickler: Tickler, actor: Actor, note: str = "") -> Tick
     return _tickler_close(
         tickler=tickler, actor=actor, status=Tickler.Status.DONE, outcome=outcome, verb="Marked done by hand"
     )
+
+
+def invoice_issue_now(*, tickler: Tickler, actor: Actor) -> Tickler:
+    """Issue a planned invoice now, before its day (the partner asked for it early): numbered,
+    dated and due from today, as the worker would on its day. A missed one goes through
+    `tickler_send_missed`. Raises ServiceError."""
+    from partnerdesk.partnership.ticklers import tickler_fire
+
+    if tickler.kind != Tickler.Kind.INVOICE:
+        raise ServiceError(f"{_tickler_label(tickler)} is not an invoice")
+    if tickler.status == Tickler.Status.MISSED:
+        return tickler_send_missed(tickler=tickler, actor=actor)
+    if tickler.status != Tickler.Status.PENDING:
+        raise ServiceError(
+            f"{_tickler_label(tickler)} is not planned any more: it is {tickler.get_status_display().lower()}"
+        )
+    try:
+        fired = tickler_fire(tickler_id=tickler.pk, resolved_by=actor.label)
+    except ServiceError:
+        raise
+    except Exception as exc:
+        raise ServiceError(f"{_tickler_label(tickler)} could not be issued: {exc}") from exc
+    if fired is None:
+        tickler.refresh_from_db()
+        raise ServiceError(
+            f"{_tickler_label(tickler)} was handled meanwhile: {tickler.get_status_display().lower()}"
+        )
+    timeline_record(
+        engagement=fired.engagement,
+        kind=TimelineEntry.Kind.NOTE,
+        actor=actor,
+        summary=f"Invoice issued before its day: {_tickler_label(fired)}: {fired.outcome}",
+        data={"tickler": fired.pk, "status": fired.status},
+    )
+    return fired

@@ -32,9 +32,27 @@ class TechnicalAnswer(models.Model):
 
 
 class Handoff(models.Model):
-    """The one hand-off of an engagement: where its request went, so a repeat sends nothing twice."""
+    """The one hand-off of an engagement: where its request went, so a repeat sends nothing twice.
+
+    The web and the executed close queue it (`status` queued) and the worker runs it
+    (`technical/handoffs.py`): the request never waits on GitHub or the document store.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
 
     engagement = models.OneToOneField(Engagement, on_delete=models.CASCADE, related_name="handoff")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DONE)
+    # Who queued it (the actor the worker runs it as).
+    queued_by = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # What stopped the last attempt, without any instruction (the page says what to do).
+    last_error = models.TextField(blank=True)
+    # A queued hand-off waits for this; a running one is reclaimed after it (its worker died).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     document_path = models.TextField(blank=True)
     outbox_message = models.ForeignKey(
         "mail.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -183,8 +183,21 @@ def handoff_plan(engagement: Engagement) -> HandoffPlan:
     )
 
 
+class HandoffFailed(ServiceError):
+    """A call out failed; `reason` says what, `permanent` whether trying again can help."""
+
+    def __init__(self, reason: str, *, permanent: bool) -> None:
+        retry = "" if permanent else "; run the hand-off again to retry"
+        super().__init__(f"{reason}{retry}")
+        self.reason = reason
+        self.permanent = permanent
+
+
 def technical_handoff(*, engagement: Engagement, actor: Actor) -> Handoff:
-    """File the request in the partner's folder, email it and/or open the issue: each once."""
+    """File the request in the partner's folder, email it and/or open the issue: each once.
+
+    It calls GitHub and the document store: the web queues it instead (`technical/handoffs.py`).
+    """
     plan = handoff_plan(engagement)
     settings = get_profile().technical
     now = clock.now()
@@ -220,10 +233,11 @@ def technical_handoff(*, engagement: Engagement, actor: Actor) -> Handoff:
             )
         except HttpError as exc:
             handoff.updated_at = clock.now()
+            handoff.status, handoff.last_error = Handoff.Status.FAILED, f"GitHub: {exc}"
             handoff.save()
-            retry = "" if exc.permanent else "; run the hand-off again to retry"
-            raise ServiceError(f"GitHub: {exc}{retry}") from None
+            raise HandoffFailed(f"GitHub: {exc}", permanent=exc.permanent) from None
     handoff.updated_at = clock.now()
+    handoff.status, handoff.last_error, handoff.next_attempt_at = Handoff.Status.DONE, "", None
     handoff.save()
     where = ", ".join(
         part
