@@ -6,6 +6,8 @@ from django.urls import include, path
 
 from partnerdesk.web.views import agreement as agreement_views
 from partnerdesk.web.views import audit, auth, board, dashboard, engagement, inbox, outbox, partner, playbooks
+from partnerdesk.web.views import partnership as partner_views
+from partnerdesk.web.views import technical as technical_views
 
 # Every page needs sign-in except the sign-in pages and the webhooks under hooks/.
 urlpatterns = [
@@ -108,6 +110,53 @@ urlpatterns = [
         "engagements/<str:reference>/contacts/<int:contact_id>/partner-link/",
         engagement.partner_link_send_view,
         name="partner-link-send",
+    ),
+    # The partner phase (web/views/partnership.py, web/views/technical.py).
+    path("invoices/", partner_views.invoice_list, name="invoices"),
+    path("invoices/<str:number>/pdf/", partner_views.invoice_download, name="invoice-pdf"),
+    path("invoices/<str:number>/paid/", partner_views.invoice_paid, name="invoice-paid"),
+    path("invoices/<str:number>/void/", partner_views.invoice_void, name="invoice-void"),
+    path("invoices/<str:number>/resend/", partner_views.invoice_resend, name="invoice-resend"),
+    path(
+        "engagements/<str:reference>/items/<int:tickler_id>/send/",
+        partner_views.tickler_send,
+        name="item-send",
+    ),
+    path(
+        "engagements/<str:reference>/items/<int:tickler_id>/issue/",
+        partner_views.tickler_issue,
+        name="item-issue",
+    ),
+    path(
+        "engagements/<str:reference>/items/<int:tickler_id>/skip/",
+        partner_views.tickler_skip_view,
+        name="item-skip",
+    ),
+    path(
+        "engagements/<str:reference>/items/<int:tickler_id>/done/",
+        partner_views.tickler_done_view,
+        name="item-done",
+    ),
+    path(
+        "engagements/<str:reference>/check-ins/<int:check_in_id>/",
+        partner_views.check_in_record,
+        name="check-in-record",
+    ),
+    path("engagements/<str:reference>/renewal/", partner_views.renewal_record_view, name="renewal-record"),
+    path(
+        "engagements/<str:reference>/agreement/preview/",
+        partner_views.agreement_preview_page,
+        name="agreement-preview",
+    ),
+    path(
+        "engagements/<str:reference>/technical/answers/",
+        technical_views.technical_answers,
+        name="technical-answers",
+    ),
+    path(
+        "engagements/<str:reference>/technical/handoff/",
+        technical_views.handoff_queue,
+        name="technical-handoff",
     ),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("audit/", audit.audit_download, name="audit"),

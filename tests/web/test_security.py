@@ -53,6 +53,20 @@ PAGES = {
     "audit": [],
     "engagement-audit": ["PD-1"],
     "invitation-create": [],
+    "invoices": [],
+    "invoice-pdf": ["2027-0001"],
+    "invoice-paid": ["2027-0001"],
+    "invoice-void": ["2027-0001"],
+    "invoice-resend": ["2027-0001"],
+    "item-send": ["PD-1", 1],
+    "item-issue": ["PD-1", 1],
+    "item-skip": ["PD-1", 1],
+    "item-done": ["PD-1", 1],
+    "check-in-record": ["PD-1", 1],
+    "renewal-record": ["PD-1"],
+    "agreement-preview": ["PD-1"],
+    "technical-answers": ["PD-1"],
+    "technical-handoff": ["PD-1"],
 }
 PUBLIC = {"login", "login-token", "logout", "invitation-accept"}
 # Partner pages (p/docs/): no sign-in, each checks its token; tests/web/test_partner_access.py
