@@ -10,10 +10,12 @@ aiosmtpd sink that accepts everything:
    to the same sink over one connection, with no database at all.
 4. Four `partnerdesk worker --once` processes sharing the same N messages, start-up included.
 
-The ratio of (2) to (3) is the figure to compare between runs and machines: the cost of the
-outbox's guarantees (never lost, never sent twice) over sending blind. Every time is the best of
-`--repeat` runs. It uses SQLite in the temporary folder, or the database at BENCH_DATABASE_URL if
-set (its outbox must be empty; the rows the benchmark writes are left there).
+The ratio of (2)'s time to (3)'s, measured in the same run against the same server, is the
+figure to compare between runs and machines: the cost of the outbox's guarantees (never lost; at
+most one duplicate per crash, with the same Message-ID) over sending blind. The goal (issue 19)
+is at most 2x. Every time is the best of `--repeat` runs. It uses SQLite in the temporary folder,
+or the database at BENCH_DATABASE_URL if set (its outbox must be empty; the rows the benchmark
+writes are left there).
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from common import Line, best_of, free_port, print_table, throwaway_home
+
+# Issue 19: one worker pass takes at most twice bare smtplib's time for the same messages.
+GOAL_RATIO = 2.0
 
 
 class CountingHandler:
@@ -123,16 +128,17 @@ def measure(home: Path, *, count: int, repeat: int) -> list[Line]:
     def rate(seconds: float) -> str:
         return f"{count / seconds:,.0f}"
 
-    verdict = "ok" if count / t_outbox >= 100 and t_outbox / t_smtplib <= 3 else "MISSES the target"
+    ratio = t_outbox / t_smtplib
+    verdict = "meets" if ratio <= GOAL_RATIO else "misses"
     versus = f"{t_outbox * 1000:,.0f} ms vs {t_smtplib * 1000:,.0f} ms"
     print(f"python {platform.python_version()} | {os.cpu_count()} CPUs | {db} | "
           f"{count:,} messages of {size:,} bytes to an aiosmtpd sink on loopback")  # fmt: skip
     return [
         ("measure", "value", "unit", f"ratio / notes (times: best of {repeat})"),
         (f"outbox delivery, 1 worker pass, {count:,} msgs", rate(t_outbox), "msg/s",
-         f"{t_outbox / t_smtplib:,.2f}x smtplib time ({versus}); target >= 100 msg/s, <= 3x: {verdict}"),
+         f"{ratio:,.2f}x smtplib's time ({versus}); goal <= {GOAL_RATIO:g}x: {verdict}"),
         ("  plain smtplib, one connection, same msgs", rate(t_smtplib), "msg/s",
-         "the bare standard library peer"),
+         "the bare standard library peer, same server, same run"),
         (f"  4 worker processes, {count:,} msgs", rate(t_workers), "msg/s",
          f"{t_workers * 1000:,.0f} ms with 4 Django start-ups; each message once"),
         (f"message_queue, {count:,} msgs, one transaction", rate(t_queue), "msg/s", "one run"),

@@ -93,3 +93,45 @@ def test_a_profile_the_renderer_cannot_read_line_by_line_is_refused_not_rendered
     spread = text.replace("renewal_reminder_days = [120, 90, 60, 30]", "renewal_reminder_days = [\n  120,\n]")
     with pytest.raises(ProfileFormatError, match="line"):
         render_settings(spread)
+
+
+def _slug(heading: str) -> str:
+    """The anchor GitHub gives a Markdown heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def _anchors(path: Path) -> set[str]:
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)  # a # in a code block is no heading
+    return {_slug(line.lstrip("#")) for line in text.splitlines() if re.match(r"#{1,6} ", line)}
+
+
+def test_every_link_between_the_pages_leads_to_a_file_and_heading_that_exist():
+    pages = [ROOT / "README.md", ROOT / "ARCHITECTURE.md", *sorted(DOCS.glob("*.md"))]
+    broken = []
+    for page in pages:
+        text = re.sub(r"^```.*?^```", "", page.read_text(encoding="utf-8"), flags=re.S | re.M)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue  # http:, https:, mailto:
+            file_part, _, anchor = target.partition("#")
+            linked = (page.parent / file_part).resolve() if file_part else page
+            if not linked.exists():
+                broken.append(f"{page.name}: {target} (no such file)")
+            elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked):
+                broken.append(f"{page.name}: {target} (no such heading)")
+    assert broken == []
+
+
+def test_the_playbook_page_names_every_step_kind_and_template_variable():
+    from typing import get_args
+
+    from partnerdesk.playbooks.specs import TEMPLATE_VARIABLES, StepSpec
+
+    page = (DOCS / "playbooks.md").read_text(encoding="utf-8")
+    union = get_args(StepSpec)[0]
+    kinds = {get_args(model.model_fields["kind"].annotation)[0] for model in get_args(union)}
+    assert "send_technical_form" in kinds
+    assert sorted(kind for kind in kinds if f"| `{kind}` |" not in page) == []
+    assert sorted(name for name in TEMPLATE_VARIABLES if f"`{{{name}}}`" not in page) == []

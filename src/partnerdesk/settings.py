@@ -1,4 +1,4 @@
-"""Django settings, all read from the environment (see README, "Settings")."""
+"""Django settings, all read from the environment (docs/settings.md lists them)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from partnerdesk.mail.delivery import CLAIM_TIMEOUT, MAX_ATTEMPTS, RETRY_DELAYS
+from partnerdesk.mail.delivery import CLAIM_LEASE, MAX_ATTEMPTS, RETRY_DELAYS
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.mail.outbox import message_queue, outbox_deliver_due
 
@@ -151,21 +151,21 @@ def test_an_unreachable_server_spends_no_try(settings):
     assert (queued.status, queued.attempts) == (Status.READY, 0)
 
 
-def test_a_message_stuck_in_sending_is_taken_back_after_the_claim_timeout(smtp_server, frozen_clock):
+def test_a_message_stuck_in_sending_is_taken_back_after_the_claim_lease(smtp_server, frozen_clock):
     queued = _queue()
-    # A worker claimed it, then died before recording the outcome.
+    # A worker claimed it, started its try, then died before recording the outcome.
     OutboxMessage.objects.filter(pk=queued.pk).update(
-        status=Status.SENDING, attempts=1, claimed_at=frozen_clock.current
+        status=Status.SENDING, attempts=1, claimed_at=frozen_clock.current, attempt_started_at=frozen_clock.current
     )
-    frozen_clock.advance(minutes=5)
+    frozen_clock.advance(minutes=1)
     assert outbox_deliver_due().handled == 0
     assert smtp_server.handler.attempts == []
 
-    frozen_clock.current += CLAIM_TIMEOUT
+    frozen_clock.current += CLAIM_LEASE
     report = outbox_deliver_due()
-    assert (report.reclaimed, report.sent) == (1, 1)
+    assert (report.reclaimed, report.resent, report.sent) == (1, 1, 1)
     queued.refresh_from_db()
-    assert (queued.status, queued.attempts) == (Status.SENT, 2)
+    assert (queued.status, queued.attempts, queued.possible_duplicates) == (Status.SENT, 2, 1)
 
 
 def test_a_stop_request_ends_the_pass_before_the_next_message(smtp_server):

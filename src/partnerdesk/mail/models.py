@@ -1,6 +1,7 @@
 """The outbox: every outgoing message is a row, written in the same transaction as its cause.
 
-Rows change only through `outbox.py`; the worker moves them READY -> SENDING -> SENT or FAILED.
+Rows change only through `outbox.py` and `delivery.py`; the worker moves them READY -> SENDING ->
+SENT or FAILED (or back to READY to try again).
 """
 
 from __future__ import annotations
@@ -39,7 +40,16 @@ class OutboxMessage(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.READY)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
+    # While SENDING: the worker holding the claim, and when it took or last renewed it. A claim not
+    # renewed for CLAIM_LEASE (delivery.py) belongs to a worker that stopped and is taken back.
+    claimed_by = models.CharField(max_length=100, blank=True, default="")
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Set (and committed) before the SMTP transaction of try number `attempts` begins, cleared when
+    # its outcome is recorded: a claim taken back with it set may have reached the server.
+    attempt_started_at = models.DateTimeField(null=True, blank=True)
+    # Tries made again after a worker stopped during a transaction: each may have given the
+    # recipients a second copy, with the same Message-ID.
+    possible_duplicates = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)

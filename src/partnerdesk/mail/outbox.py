@@ -242,7 +242,7 @@ def message_preview(
 def message_retry(*, message: OutboxMessage) -> OutboxMessage:
     """A failed message back to ready, with a fresh set of tries."""
     updated = OutboxMessage.objects.filter(pk=message.pk, status=Status.FAILED).update(
-        status=Status.READY, attempts=0, next_attempt_at=clock.now(), claimed_at=None
+        status=Status.READY, attempts=0, next_attempt_at=clock.now(), claimed_by="", claimed_at=None
     )
     message.refresh_from_db()
     if not updated:
