@@ -301,3 +301,13 @@ def test_with_docusign_failing_the_run_stops_and_resumes_without_a_second_envelo
     assert cli("playbook", "run", "docusign-agreement", reference).code == 1  # already ran
     assert SignatureEnvelope.objects.get().status == "sent"
     assert len(docusign_on.requests) == 2
+
+
+def test_a_refused_envelope_stays_recorded_with_its_error_after_the_run_stops(cli, ready, docusign_on):
+    """The call happened: its record is not rolled back with the failed step."""
+    docusign_on.answers.append((400, {"errorCode": "INVALID_EMAIL_ADDRESS_FOR_RECIPIENT", "message": "bad"}))
+    failed = cli("playbook", "run", "docusign-agreement", ready.engagement.reference)
+    assert failed.code == 1
+    row = SignatureEnvelope.objects.get()
+    assert (row.status, row.envelope_id) == ("failed", None)
+    assert "INVALID_EMAIL_ADDRESS_FOR_RECIPIENT" in row.error

@@ -72,7 +72,7 @@ def test_a_dismissed_held_message_stays_in_the_inbox_and_never_acts(alice_client
     alice_client.post(reverse("inbox-message-dismiss", args=[held.pk]))
     held.refresh_from_db()
     assert held.status == InboundMessage.Status.IGNORED
-    assert held.outcome.startswith("dismissed by alice: held:")
+    assert held.outcome.startswith("dismissed by alice: The command \"Hail the Lead\", but")
     page = alice_client.get(reverse("inbox-message", args=[held.pk])).content.decode()
     assert "Confirm and carry it out" not in page
 

@@ -52,6 +52,7 @@ PAGES = {
     "dashboard": [],
     "audit": [],
     "engagement-audit": ["PD-1"],
+    "engagement-merge": ["PD-1"],
     "invitation-create": [],
     "invoices": [],
     "invoice-pdf": ["2027-0001"],

@@ -91,7 +91,7 @@ def message_hold(
 ) -> str:
     """Hold `message` (its status is set by the caller from the returned outcome) and, when
     `ask_sender`, mail its claimed sender the code that confirms it. Returns the outcome."""
-    outcome = f"held: {what}, but the sender is not proven ({verdict.reason})"
+    outcome = f"{what[:1].upper()}{what[1:]}, but the sender is not proven ({verdict.reason})"
     if not ask_sender or parsed.sender_problem:
         InboundMessage.objects.filter(pk=message.pk).update(hold_code_hash="")
         return outcome + "; a team member can confirm it in the inbox"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from partnerdesk.pipeline.models import Engagement, TimelineEntry
@@ -34,3 +35,13 @@ def engagement_claim_owner(*, engagement: Engagement, email: str, actor: Actor) 
     )
     engagement.refresh_from_db()
     return True
+
+
+def owner_accounts_link(*, user: AbstractBaseUser) -> int:
+    """The engagements kept for this member's address (they had no account then) become theirs."""
+    email = (getattr(user, "email", "") or "").strip().lower()
+    if not email:
+        return 0
+    return Engagement.objects.filter(owner__isnull=True, owner_email__iexact=email).update(
+        owner=user, owner_email=""
+    )

@@ -8,6 +8,7 @@ resumes from where it stopped and does nothing twice. A dry-run writes nothing a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +30,7 @@ from partnerdesk.playbooks.context import (
 )
 from partnerdesk.playbooks.models import PlaybookRun, StepRun
 from partnerdesk.playbooks.specs import PlaybookSpec, render
-from partnerdesk.playbooks.steps import step_kinds
+from partnerdesk.playbooks.steps import StepOutcome, step_kinds
 
 
 class PlaybookRefused(services.ServiceError):
@@ -312,6 +313,16 @@ def _finish(run: PlaybookRun, *, status: str, error: str, actor: Actor) -> None:
     )
 
 
+def _step_done(step_run: StepRun, outcome: StepOutcome) -> None:
+    step_run.status = StepRun.Status.DONE
+    step_run.detail = outcome.detail
+    step_run.result = outcome.result
+    step_run.error = ""
+    step_run.attempts += 1
+    step_run.finished_at = clock.now()
+    step_run.save(update_fields=["status", "detail", "result", "error", "attempts", "finished_at"])
+
+
 def playbook_run(
     *,
     spec: PlaybookSpec,
@@ -366,18 +377,14 @@ def playbook_run(
             ctx.results[step.id] = step_run.result
             reports.append(StepReport(index, step.id, step_run.title, "skipped", [step_run.detail]))
             continue
+        kind = kinds[step.kind]
         try:
-            with transaction.atomic():
-                outcome = kinds[step.kind].execute(step, ctx, step_run.idempotency_key)
-                step_run.status = StepRun.Status.DONE
-                step_run.detail = outcome.detail
-                step_run.result = outcome.result
-                step_run.error = ""
-                step_run.attempts += 1
-                step_run.finished_at = clock.now()
-                step_run.save(
-                    update_fields=["status", "detail", "result", "error", "attempts", "finished_at"]
-                )
+            # A step that calls out keeps its own rows (the attempt committed before the call, its
+            # outcome after); any other step's work and its record are one transaction.
+            with nullcontext() if kind.calls_out else transaction.atomic():
+                outcome = kind.execute(step, ctx, step_run.idempotency_key)
+                with transaction.atomic():
+                    _step_done(step_run, outcome)
         except Exception as exc:  # noqa: BLE001 - any failure stops the run where it can resume
             error = (
                 str(exc)

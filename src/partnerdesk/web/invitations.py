@@ -20,6 +20,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.mail.outbox import default_from_address, message_queue
+from partnerdesk.pipeline.owners import owner_accounts_link
 from partnerdesk.pipeline.services import Actor, ServiceError
 from partnerdesk.profile import get_profile
 
@@ -47,6 +48,7 @@ def invitation_send(*, email: str, actor: Actor, staff: bool = False) -> OutboxM
             if user_model.objects.filter(username__iexact=email).exists():
                 raise ServiceError(f"the username {email} is taken by another account")
             user = user_model.objects.create_user(username=email, email=email, is_staff=staff)
+            owner_accounts_link(user=user)
         elif user.has_usable_password():
             raise ServiceError(f"{email} is a team member already ({user.get_username()})")
         elif not user.is_active:

@@ -20,6 +20,10 @@ class StepOutcome:
 class StepKind:
     preview: Callable[[Any, RunContext], list[str]]
     execute: Callable[[Any, RunContext, str], StepOutcome]
+    # It calls a remote service (DocuSign, Google Drive): it runs outside the engine's transaction
+    # and keeps its own rows (the attempt before the call, the outcome after), so a failure or a
+    # crash never rolls back the record of a call that may have happened.
+    calls_out: bool = False
 
 
 def step_kinds() -> dict[str, StepKind]:
@@ -28,17 +32,25 @@ def step_kinds() -> dict[str, StepKind]:
     return {
         "send_email": StepKind(email.preview_send_email, email.execute_send_email),
         "check": StepKind(email.preview_check, email.execute_check),
-        "ensure_folder": StepKind(documents.preview_ensure_folder, documents.execute_ensure_folder),
-        "copy_template": StepKind(documents.preview_copy_template, documents.execute_copy_template),
-        "share": StepKind(documents.preview_share, documents.execute_share),
-        "append_running_note": StepKind(documents.preview_running_note, documents.execute_running_note),
+        "ensure_folder": StepKind(
+            documents.preview_ensure_folder, documents.execute_ensure_folder, calls_out=True
+        ),
+        "copy_template": StepKind(
+            documents.preview_copy_template, documents.execute_copy_template, calls_out=True
+        ),
+        "share": StepKind(documents.preview_share, documents.execute_share, calls_out=True),
+        "append_running_note": StepKind(
+            documents.preview_running_note, documents.execute_running_note, calls_out=True
+        ),
         "set_stage": StepKind(pipeline.preview_set_stage, pipeline.execute_set_stage),
         "create_task": StepKind(pipeline.preview_create_task, pipeline.execute_create_task),
         "create_agreement": StepKind(
             agreements.preview_create_agreement, agreements.execute_create_agreement
         ),
         "circulate_for_signature": StepKind(
-            agreements.preview_circulate_for_signature, agreements.execute_circulate_for_signature
+            agreements.preview_circulate_for_signature,
+            agreements.execute_circulate_for_signature,
+            calls_out=True,
         ),
         "set_agreement_status": StepKind(
             agreements.preview_set_agreement_status, agreements.execute_set_agreement_status

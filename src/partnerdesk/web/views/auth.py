@@ -104,7 +104,7 @@ def invitation_create(request: HttpRequest) -> HttpResponse:
     """Staff invite a team member: an email with a link that sets their password."""
     if not request.user.is_staff:
         raise PermissionDenied("only staff invite team members")
-    form = InvitationForm(request.POST or None)
+    form = InvitationForm(request.POST or None, initial={"email": request.GET.get("email", "")[:254]})
     if request.method == "POST" and form.is_valid():
         try:
             invitation_send(
