@@ -91,6 +91,8 @@ def main() -> None:
     if not path.exists():
         raise SystemExit(f"bench/table.py: no figures recorded at {path}")
     rows = rows_of(path)
+    recorded = {json.loads(line)["script"] for line in path.read_text(encoding="utf-8").splitlines()}
+    missing = sorted(set(SHORT) - recorded) if len(sys.argv) == 2 and path.name == "figures.jsonl" else []
     verdicts = [row[6] for row in rows if row[6] in ("meets", "misses")]
     print(machine())
     print(render(rows))
@@ -100,6 +102,8 @@ def main() -> None:
         + "; details of each script in the .txt files beside "
         + path.name
     )
+    if missing:
+        print("not measured (the script failed; see its .txt file): " + ", ".join(missing))
 
 
 if __name__ == "__main__":
