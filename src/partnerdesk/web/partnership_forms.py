@@ -81,7 +81,7 @@ class RenewalForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         outcome = cleaned.get("outcome")
         if outcome == Renewal.Outcome.ENDED and not (cleaned.get("reason") or "").strip():
             raise ValidationError("say why the partnership ended, in Reason")

@@ -107,7 +107,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def invoice_download(request: HttpRequest, number: str) -> HttpResponse:
+def invoice_download(request: HttpRequest, number: str) -> FileResponse:
     document = invoicing.invoice_document(invoice_or_404(number))
     return FileResponse(
         io.BytesIO(document.pdf),
