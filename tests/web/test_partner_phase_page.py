@@ -367,3 +367,21 @@ def test_the_preview_shows_what_an_agreement_not_yet_executed_will_send(alice_cl
     assert re.search(r"<td>2026-06-01</td><td>Missed</td><td>Invoice 1 of", page) is None  # annual
     assert "<td>Now</td><td>Invoice 1 of 3: 8,000.00 USD (Services 2026-06-01 to 2027-05-31)</td>" in page
     assert "<td>Planned</td><td>Satisfaction check-in 3</td>" in page
+
+
+def test_the_renewal_engagement_opened_by_a_reminder_records_the_outcome_on_its_own_page(
+    alice_client, signed_a_year_ago
+):
+    from partnerdesk.partnership.renewals import renewal_open
+
+    renewal = renewal_open(agreement=signed_a_year_ago.agreements.get())
+    successor = renewal.renewal_engagement
+    section = _section(_page(alice_client, successor))
+    assert (
+        f'This engagement is the renewal of <a href="/engagements/{signed_a_year_ago.reference}/">' in section
+    )
+    assert "How was the renewal decided?" in section
+    alice_client.post(reverse("renewal-record", args=[successor.reference]), {"outcome": "renewed"})
+    successor.refresh_from_db()
+    assert successor.stage == "partner"
+    assert Renewal.objects.get().outcome == "renewed"
