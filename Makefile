@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PARTNERDESK_HOME ?= $(CURDIR)/var
 
-.PHONY: run test pytest lint bench clean test-services test-wheel
+.PHONY: run test pytest lint bench clean test-services test-wheel test-deploy
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ test: lint pytest
 ## test-wheel: build the wheel, install it (not editable) into a fresh virtualenv, and use it there
 test-wheel:
 	PYTHON=$(PYTHON) bash .ci/wheel-smoke
+
+## test-deploy: deploy/ run for real (as root): PostgreSQL, 2 web processes behind nginx over HTTPS,
+## 2 workers, mail in through the Postfix pipe and out to an SMTP sink, then a scripted scenario
+test-deploy: $(VENV)/.installed-test
+	PYTHON=$(PYTHON) bash .ci/test-deploy
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", board.board, name="home"),
     path("board/<str:stage>/", board.board_column, name="board-column"),
     path("leads/new/", board.lead_create, name="lead-create"),
+    path("engagements/", board.engagement_list_page, name="engagement-list"),
     path("engagements/<str:reference>/", engagement.engagement_page, name="engagement"),
     path("engagements/<str:reference>/move/", engagement.engagement_move, name="engagement-move"),
     path("engagements/<str:reference>/qualify/", engagement.engagement_qualify, name="engagement-qualify"),

@@ -155,7 +155,10 @@ def test_a_message_stuck_in_sending_is_taken_back_after_the_claim_lease(smtp_ser
     queued = _queue()
     # A worker claimed it, started its try, then died before recording the outcome.
     OutboxMessage.objects.filter(pk=queued.pk).update(
-        status=Status.SENDING, attempts=1, claimed_at=frozen_clock.current, attempt_started_at=frozen_clock.current
+        status=Status.SENDING,
+        attempts=1,
+        claimed_at=frozen_clock.current,
+        attempt_started_at=frozen_clock.current,
     )
     frozen_clock.advance(minutes=1)
     assert outbox_deliver_due().handled == 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import collections
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -13,60 +12,20 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
+
+from .processes import partnerdesk, process_env, seed, shared_database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SEED = """
-import sys
-import django
-django.setup()
-from django.db import transaction
-from partnerdesk.mail.outbox import message_queue
-with transaction.atomic():
-    for number in range(int(sys.argv[1])):
-        message_queue(to=[f"partner{number}@example.org"], subject=f"Message {number}", body="Hello\\n")
-"""
 
 
 @pytest.fixture
 def worker_env(tmp_path, smtp_sink) -> dict[str, str]:
-    """The environment of a `partnerdesk` process sharing this test's database and SMTP sink.
-
-    PostgreSQL: the test database itself (this test commits). SQLite: the tests' database is in
-    memory, so a file database in tmp_path, migrated here."""
-    env = {
-        **os.environ,
-        "PARTNERDESK_HOME": str(tmp_path / "home"),
-        "EMAIL_URL": smtp_sink.url,
-        "DJANGO_SETTINGS_MODULE": "partnerdesk.settings",
-    }
-    env.pop("PARTNERDESK_CONFIG", None)
-    db = connection.settings_dict
-    if connection.vendor == "postgresql":
-        env["DATABASE_URL"] = (
-            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        )
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'workers.sqlite3'}"
-        _partnerdesk(env, "migrate", "--verbosity", "0")
-    return env
-
-
-def _partnerdesk(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "partnerdesk.cli", *args], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def _seed(env: dict[str, str], count: int) -> None:
-    subprocess.run([sys.executable, "-c", SEED, str(count)], env=env, check=True, timeout=120)
+    """The environment of a `partnerdesk` process sharing this test's database and SMTP sink."""
+    return process_env(shared_database_url(tmp_path), home=tmp_path / "home", email_url=smtp_sink.url)
 
 
 def test_four_workers_on_one_outbox_of_1000_messages_deliver_each_exactly_once(worker_env, smtp_sink):
-    _seed(worker_env, 1000)
+    seed(worker_env, 1000)
     workers = [
         subprocess.Popen(
             [sys.executable, "-m", "partnerdesk.cli", "worker", "--once"],
@@ -87,7 +46,7 @@ def test_four_workers_on_one_outbox_of_1000_messages_deliver_each_exactly_once(w
     counts = collections.Counter(received.message["Message-ID"] for received in delivered)
     assert set(counts.values()) == {1}
 
-    rows = json.loads(_partnerdesk(worker_env, "outbox", "list", "--json"))
+    rows = json.loads(partnerdesk(worker_env, "outbox", "list", "--json"))
     assert {row["status"] for row in rows} == {"sent"}
     assert {row["attempts"] for row in rows} == {1}
     assert {row["message_id"] for row in rows} == set(counts)
@@ -107,7 +66,7 @@ def test_a_running_worker_delivers_new_mail_and_stops_cleanly_on_a_signal(worker
         assert worker.stdout.readline().startswith(
             "worker: running every 0.2 s; mail goes to smtp://127.0.0.1:"
         )
-        _seed(worker_env, 3)
+        seed(worker_env, 3)
         deadline = time.monotonic() + 30
         while len(smtp_sink.handler.delivered) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -161,7 +161,11 @@ def test_the_partner_phase_sops_say_what_the_ticklers_do_with_the_profiles_numbe
     text = _handbook()
     invoicing = _section(text, "### SOP: Invoicing")
     assert "Procedure to be specified better in collaboration with CS&S." in invoicing
-    assert "The invoice is due 30 days after it is issued" in invoicing
+    assert "due under the agreement's payment terms" in invoicing
+    assert "else 30 days after it is issued" in invoicing
+    assert "listed as missed on the engagement's page" in invoicing
+    renewal = _section(text, "### SOP: Renewal Tickler System")
+    assert "plans its invoices, check-ins and renewal reminders" in renewal
     assert "1, 15 and 30 days after its due date" in invoicing
     assert "Every 3 months from the start of the term" in _section(text, "### SOP: Satisfaction Check-In")
     assert "120, 90, 60 and 30 days before" in _section(text, "### SOP: Renewal Tickler System")

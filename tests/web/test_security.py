@@ -17,6 +17,7 @@ PAGES = {
     "home": [],
     "board-column": ["lead"],
     "lead-create": [],
+    "engagement-list": [],
     "engagement": ["PD-1"],
     "engagement-move": ["PD-1"],
     "engagement-qualify": ["PD-1"],

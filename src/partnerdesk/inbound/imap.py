@@ -3,9 +3,10 @@
 `IMAP_URL` is `imaps://user:password@host[:port]/MAILBOX` (TLS), `imap+tls://...` (STARTTLS) or
 `imap://...` (plain, for loopback), with `?move=FOLDER` to move each message there once stored
 instead of flagging it with the keyword `$Partnerdesk`. Percent-encode `@`, `/` or `:` in the user
-or password. Each message is fetched without marking it read, stored (unique by Message-ID, so a
-message two fetchers read at once is stored once), processed (claimed, so processed once), then
-flagged or moved, so it is not fetched again.
+or password. Messages are fetched without marking them read, a chunk at a time; each chunk is
+stored (unique by Message-ID, so a message two fetchers read at once is stored once) and
+processed in one transaction (`ingest.py`), then each message is flagged or moved, so it is not
+fetched again.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ import threading
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from partnerdesk.inbound.ingest import CHUNK, chunk_ingest
 from partnerdesk.inbound.models import InboundMessage
-from partnerdesk.inbound.processing import message_process
-from partnerdesk.inbound.store import message_store
 
 KEYWORD = "$Partnerdesk"
 DEFAULT_PORTS = {"imap": 143, "imap+tls": 143, "imaps": 993}
@@ -116,26 +116,34 @@ def _message_bytes(data: list) -> bytes | None:
 
 
 def fetch_once(
-    config: ImapConfig, *, stop: threading.Event | None = None, process: bool = True
+    config: ImapConfig, *, stop: threading.Event | None = None, process: bool = True, chunk: int = CHUNK
 ) -> FetchReport:
+    """Read the new messages, `chunk` at a time: fetch them, store and route them in one
+    transaction (`ingest.chunk_ingest`), then flag (or move) each on the server, once committed."""
     report = FetchReport()
     client = _connect(config)
     try:
         _check(client.select(_quoted(config.mailbox)), f"select {config.mailbox}")
         data = _check(client.uid("SEARCH", None, "UNDELETED", "UNKEYWORD", KEYWORD), "search")
         uids = data[0].split() if data and data[0] else []
-        for uid in uids:
+        for start in range(0, len(uids), chunk):
             if stop is not None and stop.is_set():
                 break
-            raw = _message_bytes(_check(client.uid("FETCH", uid, "(BODY.PEEK[])"), f"fetch {uid!r}"))
-            if raw is None:
-                continue  # expunged meanwhile by another client
-            report.fetched += 1
-            stored = message_store(raw=raw, channel=InboundMessage.Channel.IMAP)
-            report.new += stored.created
-            if process and stored.message.status == InboundMessage.Status.RECEIVED:
-                report.processed += message_process(stored.message)
-            _done(client, config, uid)
+            fetched: list[tuple[bytes, bytes]] = []
+            for uid in uids[start : start + chunk]:
+                raw = _message_bytes(_check(client.uid("FETCH", uid, "(BODY.PEEK[])"), f"fetch {uid!r}"))
+                if raw is not None:  # else expunged meanwhile by another client
+                    fetched.append((uid, raw))
+            if not fetched:
+                continue
+            report.fetched += len(fetched)
+            done = chunk_ingest(
+                [raw for _, raw in fetched], channel=InboundMessage.Channel.IMAP, process=process
+            )
+            report.new += done.new
+            report.processed += done.processed + done.failed
+            for uid, _ in fetched:
+                _done(client, config, uid)
         if config.move_to:
             client.expunge()
     except (OSError, imaplib.IMAP4.error) as exc:

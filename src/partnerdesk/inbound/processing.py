@@ -1,4 +1,5 @@
-"""The worker's inbound pass: store what mailgate spooled, then process stored messages.
+"""The worker's inbound pass: store and route what mailgate spooled (a chunk at a time, see
+`ingest.py`), then process the stored messages still waiting (retries, released held ones).
 
 A message is claimed with a conditional update (RECEIVED -> PROCESSING, one more try counted), so
 two workers never process one message. A message whose processing raises goes back to RECEIVED
@@ -15,17 +16,18 @@ import threading
 from django.db.models import F
 
 from partnerdesk.inbound.bookings import webhook_deliveries_process_due
+from partnerdesk.inbound.ingest import MAX_ATTEMPTS, message_failed, spool_ingest
 from partnerdesk.inbound.models import InboundMessage, WebhookDelivery
 from partnerdesk.inbound.parsing import parse_message
 from partnerdesk.inbound.routing import message_route
-from partnerdesk.inbound.store import message_raw, spool_ingest
+from partnerdesk.inbound.store import message_raw
 from partnerdesk.lib import clock
 from partnerdesk.mail.outbox import outbox_deliver_due
 
 log = logging.getLogger("partnerdesk.inbound")
 
 Status = InboundMessage.Status
-MAX_ATTEMPTS = 3
+__all__ = ["MAX_ATTEMPTS", "inbound_due_work", "message_process", "messages_process_due"]
 CLAIM_TIMEOUT = dt.timedelta(minutes=15)
 BATCH = 500
 
@@ -54,18 +56,7 @@ def message_process(message: InboundMessage) -> bool:
         handled = message_route(message, parsed)
     except Exception as exc:  # noqa: BLE001 - one bad message must not stop the others
         log.exception("inbound: processing message %s failed (try %s)", message.pk, message.attempts)
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        if message.attempts >= MAX_ATTEMPTS:
-            InboundMessage.objects.filter(pk=message.pk).update(
-                status=Status.QUARANTINED,
-                route="quarantine",
-                outcome=f"processing failed {message.attempts} times: {error}",
-                claimed_at=None,
-            )
-        else:
-            InboundMessage.objects.filter(pk=message.pk).update(
-                status=Status.RECEIVED, outcome=f"try {message.attempts} failed: {error}", claimed_at=None
-            )
+        message_failed(message, exc)
         return True
     InboundMessage.objects.filter(pk=message.pk).update(
         status=handled.status,
@@ -91,8 +82,11 @@ def messages_process_due(*, stop: threading.Event | None = None, limit: int = BA
 def inbound_due_work(stop: threading.Event | None = None) -> int:
     """One worker pass (registered with the worker in InboundConfig.ready)."""
     _reclaim_stuck()
-    handled = spool_ingest(stop=stop)
-    acted = messages_process_due(stop=stop) + webhook_deliveries_process_due(stop)
+    # The messages already waiting first: they came before what the spool holds.
+    acted = messages_process_due(stop=stop)
+    spooled = spool_ingest(stop=stop)
+    handled = spooled.new
+    acted += spooled.processed + spooled.failed + webhook_deliveries_process_due(stop)
     if acted and not (stop is not None and stop.is_set()):
         # The answers and canned responses just queued leave in this pass, not the next one.
         report = outbox_deliver_due(stop=stop)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import nh3
 
-from partnerdesk.inbound import actions, commands
+from partnerdesk.inbound import actions, commands, prefetch
 from partnerdesk.inbound.agreement_mail import agreement_mail_apply
 from partnerdesk.inbound.auto_reply import auto_reply_queue
 from partnerdesk.inbound.bookings import booking_answer, booking_apply
@@ -75,23 +75,20 @@ def is_ours(address: str) -> bool:
 
 def thread_engagement(parsed: ParsedMessage) -> Engagement | None:
     """In-Reply-To, then each References id (newest first), then `[PD-12]` in the subject."""
-    ids = list(dict.fromkeys([*parsed.in_reply_to, *reversed(parsed.references)]))[:50]
+    ids = prefetch.thread_ids(parsed)
+    chunk = prefetch.current()
     if ids:
-        found: dict[str, int] = {}
-        for message_id, engagement_id in InboundMessage.objects.filter(
-            message_id__in=ids, engagement__isnull=False
-        ).values_list("message_id", "engagement_id"):
-            found.setdefault(message_id, engagement_id)
-        for message_id, engagement_id in OutboxMessage.objects.filter(
-            message_id__in=[f"<{i}>" for i in ids], engagement__isnull=False
-        ).values_list("message_id", "engagement_id"):
-            found.setdefault(message_id.strip("<>"), engagement_id)
+        found = chunk.threads_found(ids) if chunk is not None else prefetch.threads_found(ids)
         for message_id in ids:
             if message_id in found:
+                if chunk is not None and (engagement := chunk.engagement(found[message_id])) is not None:
+                    return engagement
                 return Engagement.objects.select_related("organization").get(pk=found[message_id])
     prefix = re.escape(get_profile().organization.reference_prefix)
     match = re.search(rf"\[{prefix}-(\d{{1,18}})\]", parsed.subject, re.IGNORECASE)
     if match:
+        if chunk is not None:
+            return chunk.engagement(int(match.group(1)))
         return Engagement.objects.select_related("organization").filter(pk=int(match.group(1))).first()
     return None
 
@@ -99,18 +96,35 @@ def thread_engagement(parsed: ParsedMessage) -> Engagement | None:
 def _is_own(parsed: ParsedMessage) -> bool:
     if parsed.from_addr == get_profile().mailbox.address:
         return True
-    return (
-        bool(parsed.message_id) and OutboxMessage.objects.filter(message_id=f"<{parsed.message_id}>").exists()
-    )
+    if not parsed.message_id:
+        return False
+    if (chunk := prefetch.current()) is not None:
+        return chunk.is_in_outbox(parsed.message_id)
+    return OutboxMessage.objects.filter(message_id=f"<{parsed.message_id}>").exists()
 
 
 def _over_cap(message: InboundMessage) -> bool:
     cap = get_profile().inbound.max_messages_per_sender_per_hour
+    chunk = prefetch.current()
+    if chunk is not None and (sent := chunk.sent_recently(message)) is not None:
+        return sent >= cap
     since = clock.now() - dt.timedelta(hours=1)
     recent = InboundMessage.objects.filter(
         from_addr=message.from_addr, received_at__gte=since, pk__lt=message.pk
     )
     return recent.exclude(status=Status.QUARANTINED).count() >= cap
+
+
+def _sender_engagement(address: str) -> Engagement | None:
+    """The sender's open engagement (`engagement_of_relationship`), from the chunk's map when it knows."""
+    chunk = prefetch.current()
+    if chunk is not None:
+        known = chunk.sender_engagement_id(address)
+        if known is None:
+            return None
+        if known is not False and (engagement := chunk.engagement(known)) is not None:
+            return engagement
+    return engagement_of_relationship(emails=[address])
 
 
 def email_record(
@@ -289,7 +303,7 @@ def message_route(message: InboundMessage, parsed: ParsedMessage) -> Handled:
         return _agreement_reply(message, parsed, thread, verdict, signed_only=False) or _on_timeline(
             message, parsed, thread, "reply"
         )
-    known = engagement_of_relationship(emails=[parsed.from_addr])
+    known = _sender_engagement(parsed.from_addr)
     if known is not None:
         return _on_timeline(message, parsed, known, "contact")
     return _new_lead(message, parsed)

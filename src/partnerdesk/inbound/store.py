@@ -1,6 +1,7 @@
 """Storing incoming messages: one row per message, whichever channel brought it, however often.
 
-`message_store` is the single way in. The row is unique by Message-ID (or the bytes' hash), and
+`message_store` is the single way in for one message (`ingest.chunk_ingest` stores many at once, the
+same way). The row is unique by Message-ID (or the bytes' hash), and
 the insert itself is the check: eight concurrent deliveries of one message make one row, the
 other seven get the IntegrityError and return that row. Oversized and unparseable messages are
 stored too, quarantined with the reason.
@@ -14,16 +15,14 @@ import email.utils
 import hashlib
 import logging
 import os
-import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from partnerdesk.inbound.mailgate import SPOOL_SUFFIX, TEMP_PREFIX, spool_folder, spool_write
+from partnerdesk.inbound.mailgate import SPOOL_SUFFIX, TEMP_PREFIX, spool_write
 from partnerdesk.inbound.models import InboundMessage
 from partnerdesk.inbound.parsing import ParsedMessage, decode_header_value, message_ids, parse_message
 from partnerdesk.lib import clock
@@ -43,7 +42,7 @@ class Stored:
     created: bool
 
 
-def _oversized_head(raw: bytes) -> ParsedMessage:
+def oversized_head(raw: bytes) -> ParsedMessage:
     """Only the header of a message too big to parse whole: enough to deduplicate and list it."""
     head = raw[:HEAD_BYTES].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     parsed = ParsedMessage(size=len(raw), content_hash=hashlib.sha256(raw).hexdigest())
@@ -67,7 +66,7 @@ def message_store(*, raw: bytes, channel: str) -> Stored:
     limit = get_profile().inbound.max_message_bytes
     raw_path = ""
     if len(raw) > limit:
-        parsed = _oversized_head(raw)
+        parsed = oversized_head(raw)
         status, outcome = Status.QUARANTINED, f"oversized: {len(raw):,} bytes; the limit is {limit:,}"
     else:
         parsed = parse_message(raw)
@@ -116,7 +115,7 @@ def message_raw(message: InboundMessage) -> bytes:
     return Path(message.raw_path).read_bytes()
 
 
-def _spool_files(folder: Path) -> list[Path]:
+def spool_files(folder: Path) -> list[Path]:
     try:
         names = sorted(os.listdir(folder))
     except FileNotFoundError:
@@ -131,36 +130,3 @@ def _spool_files(folder: Path) -> list[Path]:
             except OSError:
                 pass
     return [folder / name for name in names if name.endswith(SPOOL_SUFFIX) and not name.startswith(".")]
-
-
-def spool_ingest(*, stop: threading.Event | None = None, limit: int = 1000) -> int:
-    """Store what mailgate spooled, then remove each file; returns the number of new messages.
-
-    Several workers may share one spool: a file another worker removed first is skipped, and a
-    message two workers read at once is stored once (the unique key). A file is removed only
-    after its row is committed, so a crash in between means a harmless second look.
-    """
-    created = 0
-    for path in _spool_files(spool_folder(Path(settings.PARTNERDESK_HOME)))[:limit]:
-        if stop is not None and stop.is_set():
-            break
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            continue
-        stored = message_store(raw=raw, channel=Channel.MAILGATE)
-        created += stored.created
-        path.unlink(missing_ok=True)
-    return created
-
-
-def folder_ingest(paths: Iterable[Path], *, channel: str = Channel.FOLDER) -> tuple[int, int]:
-    """Store each .eml file (left in place); returns (new, already stored)."""
-    new = duplicates = 0
-    for path in paths:
-        stored = message_store(raw=path.read_bytes(), channel=channel)
-        if stored.created:
-            new += 1
-        else:
-            duplicates += 1
-    return new, duplicates

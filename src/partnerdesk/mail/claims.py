@@ -93,7 +93,7 @@ class _Statements:
 
     def __init__(self) -> None:
         quote = connection.ops.quote_name
-        column = {field.name: quote(field.column) for field in OutboxMessage._meta.concrete_fields}
+        column = {field.name: quote(str(field.column)) for field in OutboxMessage._meta.concrete_fields}
         table = quote(OutboxMessage._meta.db_table)
         mine = f"{column['id']} = %s AND {column['status']} = %s AND {column['claimed_by']} = %s"
         self.start = (
@@ -130,16 +130,26 @@ class Claims:
     def take(self, pks: Sequence[int], now: dt.datetime) -> list[Claimed]:
         """Claim those of `pks` still READY and due (one UPDATE), and read them (one SELECT)."""
         due = OutboxMessage.objects.filter(pk__in=pks, status=Status.READY, next_attempt_at__lte=now)
-        claimed = due.update(
-            status=Status.SENDING, claimed_by=self.token, claimed_at=clock.now(), attempt_started_at=None
-        )
+        with transaction.atomic():
+            if connection.features.has_select_for_update_skip_locked:
+                # PostgreSQL: rows another worker is claiming are skipped, not waited for; two
+                # workers locking the same rows in different orders would deadlock.
+                due = OutboxMessage.objects.filter(
+                    pk__in=list(due.select_for_update(skip_locked=True).values_list("pk", flat=True))
+                )
+            claimed = due.update(
+                status=Status.SENDING, claimed_by=self.token, claimed_at=clock.now(), attempt_started_at=None
+            )
         if not claimed:
             return []
         self._start_heartbeat()
         rows = self._mine(pks).values_list(
             "pk", "message_id", "envelope_from", "envelope_to", "raw", "attempts"
         )
-        by_pk = {row[0]: Claimed(*row[:4], bytes(row[4]), row[5]) for row in rows}
+        by_pk = {
+            pk: Claimed(pk, message_id, sender, recipients, bytes(raw), attempts)
+            for pk, message_id, sender, recipients, raw, attempts in rows
+        }
         return [by_pk[pk] for pk in pks if pk in by_pk]
 
     def start(self, message: Claimed) -> bool:
@@ -149,6 +159,11 @@ class Claims:
         with transaction.atomic():
             self._write_pending()
             with connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    # The commit need not wait for the disk: a worker that dies after it still
+                    # leaves it written. Only a crash of the database host can lose the last
+                    # moment's records (as SQLite's synchronous=NORMAL can): see docs/delivery.md.
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
                 cursor.execute(self._statements.start, params)
                 started = cursor.rowcount == 1
         if started:

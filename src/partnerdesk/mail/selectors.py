@@ -28,6 +28,8 @@ def outbox_message_data(message: OutboxMessage, *, prefix: str, files: bool) -> 
         "bcc": message.bcc,
         "subject": message.subject,
         "attempts": message.attempts,
+        # Tries made again after a worker stopped mid-send: each may have delivered a second copy.
+        "possible_duplicates": message.possible_duplicates,
         "next_attempt_at": _iso(message.next_attempt_at) if message.status == "ready" else None,
         "last_error": message.last_error or None,
         "created_at": _iso(message.created_at),

@@ -11,16 +11,34 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from partnerdesk.agreements.models import Agreement
 from partnerdesk.lib import clock
 from partnerdesk.partnership.models import CheckIn, Invoice, Tickler
 from partnerdesk.partnership.rules import PartnershipRules, add_months, get_rules
+from partnerdesk.pipeline.models import Engagement
+from partnerdesk.profile import get_profile
 
 Row = dict[str, Any]
 
@@ -43,39 +61,141 @@ def expected_close(agreement: Agreement) -> dt.date:
     return changed + CLOSE_AFTER_STAGE_CHANGE
 
 
-def forecast_report(*, rules: PartnershipRules | None = None) -> list[Row]:
+# The stages whose deals are still to win: what "open pipeline" and the dashboard's forecast count.
+PIPELINE_STAGES = ("lead", "qualified-lead", "prospect")
+
+
+def _works_first() -> Case:
+    done = [Agreement.Status.EXECUTED, Agreement.Status.WITHDRAWN]
+    return Case(When(status__in=done, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def current_agreement(engagement: str = "pk") -> QuerySet[Agreement]:
+    """The current agreement of the engagement `OuterRef(engagement)` (the one in the works, else
+    the latest), for a subquery: slice it and take one column."""
+    return Agreement.objects.filter(engagement=OuterRef(engagement)).order_by(_works_first(), "-id")
+
+
+def current_agreements() -> QuerySet[Agreement]:
+    """Each engagement's current agreement, and no other."""
+    return Agreement.objects.filter(pk=Subquery(current_agreement("engagement").values("pk")[:1]))
+
+
+def valued_current_agreements(engagements: QuerySet[Engagement] | None = None) -> QuerySet[Agreement]:
+    """The current agreements that count for a value: not withdrawn, with a value and a currency."""
+    agreements = (
+        current_agreements()
+        .exclude(status=Agreement.Status.WITHDRAWN)
+        .filter(value__isnull=False)
+        .exclude(currency="")
+    )
+    if engagements is not None:
+        agreements = agreements.filter(engagement__in=engagements.values("pk"))
+    return agreements
+
+
+def with_current_value(queryset: QuerySet[Engagement]) -> QuerySet[Engagement]:
+    """Each engagement with its current agreement's value and currency (None and "" when it
+    has none, or the current one is withdrawn): `current_value`, `current_currency`."""
+    current = current_agreement().annotate(
+        counted_value=Case(When(status=Agreement.Status.WITHDRAWN, then=Value(None)), default=F("value")),
+        counted_currency=Case(When(status=Agreement.Status.WITHDRAWN, then=Value("")), default=F("currency")),
+    )
+    return queryset.annotate(
+        current_value=Subquery(current.values("counted_value")[:1], output_field=DecimalField()),
+        current_currency=Coalesce(Subquery(current.values("counted_currency")[:1]), Value("")),
+    )
+
+
+@dataclass(frozen=True)
+class ForecastItem:
+    """One engagement's share of the forecast."""
+
+    engagement_id: int
+    stage: str
+    month: str  # "2027-01": the expected close month
+    currency: str
+    value: Decimal
+    weight: Decimal
+
+
+def forecast_agreements(
+    *,
+    rules: PartnershipRules | None = None,
+    engagements: QuerySet[Engagement] | None = None,
+    stages: tuple[str, ...] | None = None,
+    from_month: dt.date | None = None,
+) -> QuerySet[Agreement]:
+    """The current agreements the forecast counts: of engagements at a stage with a probability
+    (of `stages` if given, of `engagements` if given), expected to close in `from_month` or later
+    if given. The expected close is the term start, else the last stage change + 90 days (local
+    days), so "from this month" is a condition the database checks."""
+    rules = rules or get_rules()
+    counted = [stage for stage in rules.stage_probabilities if stages is None or stage in stages]
+    agreements = valued_current_agreements(engagements).filter(engagement__stage__in=counted)
+    if from_month is not None:
+        first = from_month.replace(day=1)
+        changed_since = timezone.make_aware(dt.datetime.combine(first - CLOSE_AFTER_STAGE_CHANGE, dt.time()))
+        agreements = agreements.filter(
+            Q(term_start__gte=first)
+            | Q(term_start__isnull=True, engagement__stage_changed_at__gte=changed_since)
+        )
+    return agreements
+
+
+def forecast_items(
+    *,
+    rules: PartnershipRules | None = None,
+    engagements: QuerySet[Engagement] | None = None,
+    stages: tuple[str, ...] | None = None,
+    from_month: dt.date | None = None,
+) -> list[ForecastItem]:
+    """Each engagement `forecast_agreements` counts, with its value, month and weight. One query,
+    one row per engagement counted (not per agreement or stage change)."""
+    rules = rules or get_rules()
+    weights = {stage: Decimal(str(weight)) for stage, weight in rules.stage_probabilities.items()}
+    rows = (
+        forecast_agreements(rules=rules, engagements=engagements, stages=stages, from_month=from_month)
+        .order_by("engagement_id")
+        .values_list(
+            "engagement_id",
+            "engagement__stage",
+            "engagement__stage_changed_at",
+            "term_start",
+            "currency",
+            "value",
+        )
+    )
+    items = []
+    for engagement_id, stage, changed, term_start, currency, value in rows:
+        close = term_start or timezone.localtime(changed).date() + CLOSE_AFTER_STAGE_CHANGE
+        month = close.strftime("%Y-%m")
+        items.append(ForecastItem(engagement_id, stage, month, currency, value, weights[stage]))
+    return items
+
+
+def forecast_report(
+    *,
+    rules: PartnershipRules | None = None,
+    engagements: QuerySet[Engagement] | None = None,
+    stages: tuple[str, ...] | None = None,
+    from_month: dt.date | None = None,
+) -> list[Row]:
     """Contract value by expected close month and currency, weighted by the stage probabilities.
 
     Each engagement at a stage with a probability counts once, with its current agreement (the one
     in the works, else the latest): withdrawn agreements and agreements without a value or currency
-    count for nothing. One query.
+    count for nothing. The dashboard narrows it to the stages still to win (`stages`) and to this
+    month and later (`from_month`). One query.
     """
-    rules = rules or get_rules()
-    weights = {stage: Decimal(str(weight)) for stage, weight in rules.stage_probabilities.items()}
-    current: dict[int, Agreement] = {}
-    agreements = (
-        Agreement.objects.filter(engagement__stage__in=list(weights))
-        .select_related("engagement")
-        .order_by("engagement_id", "id")
-    )
-    for agreement in agreements:
-        chosen = current.get(agreement.engagement.pk)
-        if chosen is None or not chosen.is_open:  # a later one, or the one in the works, wins
-            current[agreement.engagement.pk] = agreement
     groups: dict[tuple[str, str], Row] = {}
-    for agreement in current.values():
-        if (
-            agreement.status == Agreement.Status.WITHDRAWN
-            or agreement.value is None
-            or not agreement.currency
-        ):
-            continue
-        month = expected_close(agreement).strftime("%Y-%m")
+    prefix = get_profile().organization.reference_prefix
+    for item in forecast_items(rules=rules, engagements=engagements, stages=stages, from_month=from_month):
         row = groups.setdefault(
-            (month, agreement.currency),
+            (item.month, item.currency),
             {
-                "month": month,
-                "currency": agreement.currency,
+                "month": item.month,
+                "currency": item.currency,
                 "engagements": 0,
                 "value": Decimal(0),
                 "weighted_value": Decimal(0),
@@ -83,9 +203,9 @@ def forecast_report(*, rules: PartnershipRules | None = None) -> list[Row]:
             },
         )
         row["engagements"] += 1
-        row["value"] += agreement.value
-        row["weighted_value"] += agreement.value * weights[agreement.engagement.stage]
-        row["references"].append(agreement.engagement.reference)
+        row["value"] += item.value
+        row["weighted_value"] += item.value * item.weight
+        row["references"].append(f"{prefix}-{item.engagement_id}")
     rows = []
     for key in sorted(groups):
         row = groups[key]
@@ -109,15 +229,26 @@ def _reminder_text(tickler: Tickler) -> str:
     return f"{tickler.due_on.isoformat()} ({tickler.payload.get('days_before', '?')} days before, {state})"
 
 
-def renewals_report(*, today: dt.date | None = None) -> list[Row]:
-    """Executed agreements whose term ends within the next 12 months (from today, inclusive),
-    soonest first, with their renewal reminders, the renewal engagement and the outcome.
-    Two queries."""
-    today = today or clock.today()
+def renewing_agreements(*, today: dt.date) -> QuerySet[Agreement]:
+    """Executed agreements whose term ends within the next 12 months (from today, inclusive)."""
     until = add_months(today, RENEWAL_WINDOW_MONTHS)
+    return Agreement.objects.filter(
+        status=Agreement.Status.EXECUTED, term_end__gte=today, term_end__lte=until
+    )
+
+
+def renewals_report(
+    *, today: dt.date | None = None, engagements: QuerySet[Engagement] | None = None
+) -> list[Row]:
+    """Executed agreements whose term ends within the next 12 months (from today, inclusive),
+    soonest first, with their renewal reminders, the renewal engagement and the outcome; of
+    `engagements` if given. Two queries."""
+    today = today or clock.today()
+    selected = renewing_agreements(today=today)
+    if engagements is not None:
+        selected = selected.filter(engagement__in=engagements.values("pk"))
     agreements = (
-        Agreement.objects.filter(status=Agreement.Status.EXECUTED, term_end__gte=today, term_end__lte=until)
-        .select_related("engagement__organization", "renewal__renewal_engagement")
+        selected.select_related("engagement__organization", "renewal__renewal_engagement")
         .prefetch_related(
             Prefetch(
                 "ticklers",
@@ -202,28 +333,68 @@ def invoices_report(*, today: dt.date | None = None) -> list[Row]:
     return rows
 
 
+def outstanding_invoices() -> QuerySet[Invoice]:
+    return Invoice.objects.filter(status__in=[Invoice.Status.SENT, Invoice.Status.OVERDUE])
+
+
+def overdue_invoices(*, today: dt.date) -> QuerySet[Invoice]:
+    """Invoices not paid and past their due date (the worker marks them overdue on its pass)."""
+    return outstanding_invoices().filter(due_on__lt=today)
+
+
+def outstanding_totals(
+    *, today: dt.date | None = None, engagements: QuerySet[Engagement] | None = None
+) -> list[Row]:
+    """The totals of `invoices_report` per currency, counted by the database: invoices and
+    amount outstanding, and of those overdue. One query, one row per currency."""
+    today = today or clock.today()
+    invoices = outstanding_invoices()
+    if engagements is not None:
+        invoices = invoices.filter(engagement__in=engagements.values("pk"))
+    overdue = Q(due_on__lt=today)
+    return list(
+        invoices.order_by("currency")
+        .values("currency")
+        .annotate(
+            invoices=Count("id"),
+            amount=Sum("total"),
+            overdue=Count("id", filter=overdue),
+            overdue_amount=Sum("total", filter=overdue, default=Decimal(0)),
+        )
+    )
+
+
 def quarter_of(day: dt.date) -> str:
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
-def satisfaction_report(*, rules: PartnershipRules | None = None) -> list[Row]:
+def satisfaction_report(
+    *, rules: PartnershipRules | None = None, engagements: QuerySet[Engagement] | None = None
+) -> list[Row]:
     """Check-in ratings per quarter (the quarter the check-in was sent in, local time): how many
     were sent and answered, the average rating, and the lows (at or below the profile's
-    `check_in_low_score`) with their engagements. One query."""
+    `check_in_low_score`) with their engagements; of `engagements` if given. One query, one row
+    per check-in (a few a year per partner contact)."""
     rules = rules or get_rules()
+    prefix = get_profile().organization.reference_prefix
+    check_ins = CheckIn.objects.all()
+    if engagements is not None:
+        check_ins = check_ins.filter(engagement__in=engagements.values("pk"))
     quarters: dict[str, Row] = {}
-    for check_in in CheckIn.objects.select_related("engagement").order_by("sent_at", "id"):
-        quarter = quarter_of(timezone.localtime(check_in.sent_at).date())
+    for sent_at, rating, engagement_id in check_ins.order_by("sent_at", "id").values_list(
+        "sent_at", "rating", "engagement_id"
+    ):
+        quarter = quarter_of(timezone.localtime(sent_at).date())
         row = quarters.setdefault(
             quarter, {"quarter": quarter, "sent": 0, "answered": 0, "ratings": [], "low_engagements": []}
         )
         row["sent"] += 1
-        if check_in.rating is None:
+        if rating is None:
             continue
         row["answered"] += 1
-        row["ratings"].append(check_in.rating)
-        if check_in.rating <= rules.check_in_low_score:
-            row["low_engagements"].append(check_in.engagement.reference)
+        row["ratings"].append(rating)
+        if rating <= rules.check_in_low_score:
+            row["low_engagements"].append(f"{prefix}-{engagement_id}")
     rows = []
     for quarter in sorted(quarters):
         row = quarters[quarter]

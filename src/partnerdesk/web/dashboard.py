@@ -1,52 +1,54 @@
-"""The dashboard's figures and their charts: server-rendered SVG, no JavaScript.
+"""The dashboard's figures, counted by the database: its time and queries stay flat however long
+the history (no stage change is read into Python).
 
-Two queries whatever the number of engagements: the engagements (stage and dates) and the stage
-changes of the timeline. The figures are then worked out here, in plain Python.
+The pipeline (three queries): counts per stage and new leads per bucket (conditional counts over
+the engagements); how far each engagement got (its stage changes grouped per engagement, then
+summed); the median days per stage, of the stays that ended in the period and of those in a
+stage now (ranked with window functions; a median is the middle row or the mean of the middle
+two). The tiles and the partner phase: the reports of `partnerdesk.partnership.reports`, narrowed
+to the owner (five queries, four when no term ends within the renewals window).
 
-The partner phase's reports (forecast, renewals calendar, invoices outstanding, satisfaction
-trend) come from `partnerdesk.partnership.reports`, the functions behind `partnerdesk report`:
-five queries more, also whatever the number of rows (four when no term ends within the renewals
-window: Django then skips the query for their reminders).
+Every filter is an owner ("" anyone, "-" no owner, or a username) and a period (web/periods.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from django.db.models.fields.json import KT
-from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Count, QuerySet, Sum
 
 from partnerdesk.lib import clock
 from partnerdesk.partnership.reports import (
+    PIPELINE_STAGES,
     RENEWAL_WINDOW_MONTHS,
     Row,
-    forecast_report,
-    invoices_report,
+    forecast_items,
+    outstanding_totals,
     renewals_report,
     satisfaction_report,
+    valued_current_agreements,
 )
 from partnerdesk.partnership.rules import add_months
 from partnerdesk.pipeline.models import Engagement, TimelineEntry
 from partnerdesk.pipeline.stages import Stage
+from partnerdesk.web.periods import Bucket, Period, midnight
 
 FUNNEL = (Stage.LEAD, Stage.QUALIFIED_LEAD, Stage.PROSPECT, Stage.PARTNER)
-WEEKS = 12
-DAY = 86400
 
 
 @dataclass
 class StageFigures:
     stage: Stage
     count: int  # engagements in the stage now
-    reached: int  # engagements that were ever in the stage
+    reached: int  # engagements (created in the period) that were ever in the stage
     converted: int  # of those, how many went on to the next stage of the funnel
-    median_days: float | None  # median length of the stays in the stage that ended
+    median_days: float | None  # median length of the stays in the stage that ended in the period
     median_age: float | None  # median days in the stage of those in it now
 
     @property
@@ -57,205 +59,221 @@ class StageFigures:
 @dataclass
 class Dashboard:
     stages: list[StageFigures]
-    weeks: list[tuple[dt.date, int]]  # (Monday, new leads that week), oldest first
+    buckets: list[tuple[Bucket, int]]  # (bucket, new leads created in it), oldest first
     total: int
 
+    @property
+    def pipeline(self) -> int:
+        return sum(s.count for s in self.stages if s.stage.value in PIPELINE_STAGES)
 
-def _median(values: list[float]) -> float | None:
-    return statistics.median(values) if values else None
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    owner: str  # "" anyone, "-" no owner, else a username
+    owner_id: int | None  # the owner's id, when a username
+    period: Period
+
+    def engagements(self) -> QuerySet[Engagement] | None:
+        """The owner's engagements, or None for everyone's (no filter at all)."""
+        if self.owner == "-":
+            return Engagement.objects.filter(owner__isnull=True)
+        if self.owner:
+            return Engagement.objects.filter(owner_id=self.owner_id)
+        return None
 
 
-def dashboard_figures(*, weeks: int = WEEKS) -> Dashboard:
+def owners() -> list[tuple[int, str]]:
+    """The active users, (id, username), for the owner filter. One query."""
+    return list(
+        get_user_model().objects.filter(is_active=True).order_by("username").values_list("id", "username")  # type: ignore[misc]
+    )
+
+
+# SQL the ORM cannot say in one statement: the two backends partnerdesk runs on differ only in
+# how they subtract times, read a JSON key and take the larger of two values.
+
+
+def _days_between(later: str, earlier: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400.0)"
+    return f"(julianday({later}) - julianday({earlier}))"
+
+
+def _json_text(column: str, key: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"({column} ->> '{key}')"
+    return f"json_extract({column}, '$.{key}')"
+
+
+def _at_least_zero(expression: str) -> str:
+    return f"GREATEST({expression}, 0)" if connection.vendor == "postgresql" else f"MAX({expression}, 0)"
+
+
+def _param(value: dt.datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _owner_sql(filters: DashboardFilters, alias: str) -> tuple[str, list[Any]]:
+    if filters.owner == "-":
+        return f" AND {alias}.owner_id IS NULL", []
+    if filters.owner:
+        return f" AND {alias}.owner_id = %s", [filters.owner_id or 0]
+    return "", []
+
+
+def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _counts(filters: DashboardFilters, buckets: list[Bucket]) -> tuple[int, dict[str, int], list[int]]:
+    """All engagements, per stage now, and created in each bucket: one row of conditional counts."""
+    engagement = Engagement._meta.db_table
+    owner, params = _owner_sql(filters, "e")
+    columns = ["COUNT(*)"]
+    stage_params: list[Any] = []
+    for stage in Stage:
+        columns.append("SUM(CASE WHEN e.stage = %s THEN 1 ELSE 0 END)")
+        stage_params.append(stage.value)
+    for bucket in buckets:
+        columns.append("SUM(CASE WHEN e.created_at >= %s AND e.created_at < %s THEN 1 ELSE 0 END)")
+        stage_params += [_param(midnight(bucket.start)), _param(midnight(bucket.end))]
+    sql = f"SELECT {', '.join(columns)} FROM {engagement} e WHERE 1 = 1{owner}"
+    [row] = _fetch(sql, stage_params + params)
+    values = [int(value or 0) for value in row]
+    stages = {stage.value: values[1 + number] for number, stage in enumerate(Stage)}
+    return values[0], stages, values[1 + len(Stage) :]
+
+
+def _funnel(filters: DashboardFilters) -> dict[str, tuple[int, int]]:
+    """(reached, converted) per funnel stage, of the engagements created in the period: each
+    engagement's stages (Lead, every stage it moved to, its stage now) flagged in one pass over
+    its stage changes, then summed."""
+    engagement, timeline = Engagement._meta.db_table, TimelineEntry._meta.db_table
+    owner, params = _owner_sql(filters, "e")
+    to = _json_text("t.data", "to")
+    # Every engagement was a Lead (one made at a later stage too); the others: its stage now, or
+    # a stage change to it.
+    flags = ", ".join(
+        "1 AS f0"
+        if stage == Stage.LEAD
+        else f"MAX(CASE WHEN e.stage = '{stage.value}' OR {to} = '{stage.value}' THEN 1 ELSE 0 END) AS f{n}"
+        for n, stage in enumerate(FUNNEL)
+    )
+    since = ""
+    period_params: list[Any] = []
+    if filters.period.start is not None:
+        since = " AND e.created_at >= %s AND e.created_at < %s"
+        period_params = [_param(filters.period.start_at()), _param(filters.period.end_at())]
+    sums = ", ".join(
+        f"SUM(f{n}), SUM(f{n} * f{n + 1})" if n + 1 < len(FUNNEL) else f"SUM(f{n})"
+        for n in range(len(FUNNEL))
+    )
+    sql = (
+        f"SELECT COUNT(*), {sums} FROM (SELECT e.id, {flags} FROM {engagement} e"
+        f" LEFT JOIN {timeline} t ON t.engagement_id = e.id AND t.kind = %s"
+        f" AND {_json_text('t.data', 'from')} IS NOT NULL AND {to} IS NOT NULL"
+        f" WHERE 1 = 1{owner}{since} GROUP BY e.id) reached"
+    )
+    [row] = _fetch(sql, [TimelineEntry.Kind.STAGE_CHANGED.value, *params, *period_params])
+    _, *values = (int(value or 0) for value in row)
+    figures: dict[str, tuple[int, int]] = {}
+    position = 0
+    for n, stage in enumerate(FUNNEL):
+        reached = values[position]
+        converted = values[position + 1] if n + 1 < len(FUNNEL) else 0
+        position += 2 if n + 1 < len(FUNNEL) else 1
+        figures[stage.value] = (reached, converted)
+    return figures
+
+
+def _medians(filters: DashboardFilters, now: dt.datetime) -> dict[tuple[str, str], float]:
+    """Median days per ("stay", stage) over the stays that ended in the period, and per ("age",
+    stage) over the engagements in a stage now. A stay starts at the stage change before (or the
+    engagement's creation) and ends at the next one."""
+    engagement, timeline = Engagement._meta.db_table, TimelineEntry._meta.db_table
+    owner, params = _owner_sql(filters, "e")
+    origin = _json_text("t.data", "from")
+    started = "COALESCE(LAG(t.at) OVER (PARTITION BY t.engagement_id ORDER BY t.at, t.id), e.created_at)"
+    ended = ""
+    period_params: list[Any] = []
+    if filters.period.start is not None:
+        ended = " WHERE ended >= %s AND ended < %s"
+        period_params = [_param(filters.period.start_at()), _param(filters.period.end_at())]
+    stays = (
+        f"SELECT {origin} AS stage, {_at_least_zero(_days_between('t.at', started))} AS days, t.at AS ended"
+        f" FROM {timeline} t JOIN {engagement} e ON e.id = t.engagement_id"
+        f" WHERE t.kind = %s AND {origin} IS NOT NULL AND {_json_text('t.data', 'to')} IS NOT NULL{owner}"
+    )
+    ranked = (
+        "ROW_NUMBER() OVER (PARTITION BY stage ORDER BY days) AS n, COUNT(*) OVER (PARTITION BY stage) AS c"
+    )
+    ages = (
+        f"SELECT 'age' AS kind, e.stage AS stage, {_at_least_zero(_days_between('%s', 'e.stage_changed_at'))}"
+        f" AS days FROM {engagement} e WHERE 1 = 1{owner}"
+    )
+    sql = (
+        f"SELECT kind, stage, AVG(days) FROM ("
+        f"SELECT 'stay' AS kind, stage, days, {ranked} FROM ({stays}) stays{ended}"
+        f" UNION ALL SELECT kind, stage, days, {ranked} FROM ({ages}) ages"
+        f") ranked WHERE n IN ((c + 1) / 2, (c + 2) / 2) GROUP BY kind, stage"
+    )
+    rows = _fetch(
+        sql,
+        [TimelineEntry.Kind.STAGE_CHANGED.value, *params, *period_params, _param(now), *params],
+    )
+    return {(kind, stage): float(days) for kind, stage, days in rows}
+
+
+def dashboard_figures(filters: DashboardFilters) -> Dashboard:
+    """The pipeline's figures: three queries, whatever the number of engagements and changes."""
     now = clock.now()
-    engagements = list(
-        Engagement.objects.order_by().values_list("id", "stage", "created_at", "stage_changed_at")
-    )
-    moves: dict[int, list[tuple[dt.datetime, str, str]]] = defaultdict(list)
-    rows = (
-        TimelineEntry.objects.filter(kind=TimelineEntry.Kind.STAGE_CHANGED)
-        .order_by("engagement_id", "at", "id")
-        .values_list("engagement_id", "at", KT("data__from"), KT("data__to"))
-    )
-    for engagement_id, at, origin, to in rows:
-        if origin and to:
-            moves[engagement_id].append((at, origin, to))
-
-    counts: dict[str, int] = defaultdict(int)
-    reached: dict[str, int] = defaultdict(int)
-    converted: dict[str, int] = defaultdict(int)
-    stays: dict[str, list[float]] = defaultdict(list)
-    ages: dict[str, list[float]] = defaultdict(list)
-    for engagement_id, stage, created_at, stage_changed_at in engagements:
-        counts[stage] += 1
-        ages[stage].append(max((now - stage_changed_at).total_seconds(), 0) / DAY)
-        visited = {Stage.LEAD.value}
-        entered = created_at
-        for at, origin, to in moves.get(engagement_id, []):
-            stays[origin].append(max((at - entered).total_seconds(), 0) / DAY)
-            entered = at
-            visited.add(to)
-        visited.add(stage)
-        for position, funnel_stage in enumerate(FUNNEL):
-            if funnel_stage.value in visited:
-                reached[funnel_stage.value] += 1
-                if position + 1 < len(FUNNEL) and FUNNEL[position + 1].value in visited:
-                    converted[funnel_stage.value] += 1
-
-    figures = [
+    buckets = filters.period.buckets()
+    total, counts, created = _counts(filters, buckets)
+    funnel = _funnel(filters)
+    medians = _medians(filters, now)
+    stages = [
         StageFigures(
             stage=stage,
-            count=counts[stage.value],
-            reached=reached[stage.value] if stage in FUNNEL else counts[stage.value],
-            converted=converted[stage.value],
-            median_days=_median(stays[stage.value]),
-            median_age=_median(ages[stage.value]),
+            count=counts.get(stage.value, 0),
+            reached=funnel[stage.value][0] if stage in FUNNEL else counts.get(stage.value, 0),
+            converted=funnel[stage.value][1] if stage in FUNNEL else 0,
+            median_days=medians.get(("stay", stage.value)),
+            median_age=medians.get(("age", stage.value)),
         )
         for stage in Stage
     ]
-    today = timezone.localdate(now)
-    first_monday = today - dt.timedelta(days=today.weekday()) - dt.timedelta(weeks=weeks - 1)
-    per_week: dict[dt.date, int] = defaultdict(int)
-    for _, _, created_at, _ in engagements:
-        day = timezone.localdate(created_at)
-        monday = day - dt.timedelta(days=day.weekday())
-        if monday >= first_monday:
-            per_week[monday] += 1
-    week_list = [(first_monday + dt.timedelta(weeks=n), 0) for n in range(weeks)]
-    return Dashboard(
-        stages=figures,
-        weeks=[(monday, per_week.get(monday, 0)) for monday, _ in week_list],
-        total=len(engagements),
-    )
+    return Dashboard(stages=stages, buckets=list(zip(buckets, created, strict=True)), total=total)
 
 
-# Charts. Sizes are in SVG user units; the CSS lets each chart shrink to the screen's width.
+# The tiles.
 
 
-def bar_chart(
-    *, chart_id: str, title: str, rows: list[tuple[str, float, str]], top: float | None = None
-) -> SafeString:
-    """Horizontal bars: one row per (label, value, the value as shown). The longest bar is `top`
-    (a scale's end, such as 5 for ratings), by default the largest value."""
-    label_width, bar_width, row_height = 130, 260, 28
-    width, height = label_width + bar_width + 70, row_height * len(rows) + 8
-    top = top or max((value for _, value, _ in rows), default=0) or 1
-    bars = format_html_join(
-        "",
-        '<g class="row"><text class="label" x="{}" y="{}" text-anchor="end">{}</text>'
-        '<rect class="bar" x="{}" y="{}" width="{}" height="{}"></rect>'
-        '<text class="value" x="{}" y="{}">{}</text></g>',
-        (
-            (
-                label_width - 8,
-                index * row_height + 22,
-                label,
-                label_width,
-                index * row_height + 8,
-                f"{bar_width * value / top:.1f}",
-                row_height - 10,
-                label_width + bar_width * value / top + 6,
-                index * row_height + 22,
-                shown,
-            )
-            for index, (label, value, shown) in enumerate(rows)
-        ),
-    )
-    return format_html(
-        '<svg class="chart" id="{}" viewBox="0 0 {} {}" width="{}" height="{}" role="img"'
-        ' aria-labelledby="{}-title">'
-        '<title id="{}-title">{}</title>{}</svg>',
-        chart_id,
-        width,
-        height,
-        width,
-        height,
-        chart_id,
-        chart_id,
-        title,
-        bars,
-    )
+@dataclass
+class Money:
+    """Amounts per currency, never added across currencies."""
+
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+
+    def add(self, currency: str, amount: Decimal) -> None:
+        self.amounts[currency] = self.amounts.get(currency, Decimal(0)) + amount
+
+    def lines(self) -> list[str]:
+        """ "USD 24,000": one per currency, in order; ["-"] for none."""
+        return [f"{currency} {amount:,.0f}" for currency, amount in sorted(self.amounts.items())] or ["0"]
 
 
-def column_chart(*, chart_id: str, title: str, columns: list[tuple[str, int]]) -> SafeString:
-    """Vertical bars: one column per (label, count), the count written above each."""
-    column_width, plot_height, bottom = 36, 140, 36
-    width, height = column_width * len(columns) + 16, plot_height + bottom + 20
-    top = max((value for _, value in columns), default=0) or 1
-    bars = format_html_join(
-        "",
-        '<g class="column"><rect class="bar" x="{}" y="{}" width="{}" height="{}"></rect>'
-        '<text class="value" x="{}" y="{}" text-anchor="middle">{}</text>'
-        '<text class="label" x="{}" y="{}" text-anchor="middle">{}</text></g>',
-        (
-            (
-                8 + index * column_width + 4,
-                f"{20 + plot_height - plot_height * value / top:.1f}",
-                column_width - 8,
-                f"{plot_height * value / top:.1f}",
-                8 + index * column_width + column_width / 2,
-                f"{16 + plot_height - plot_height * value / top:.1f}",
-                value,
-                8 + index * column_width + column_width / 2,
-                20 + plot_height + 18,
-                label,
-            )
-            for index, (label, value) in enumerate(columns)
-        ),
-    )
-    return format_html(
-        '<svg class="chart" id="{}" viewBox="0 0 {} {}" width="{}" height="{}" role="img"'
-        ' aria-labelledby="{}-title">'
-        '<title id="{}-title">{}</title>{}</svg>',
-        chart_id,
-        width,
-        height,
-        width,
-        height,
-        chart_id,
-        chart_id,
-        title,
-        bars,
-    )
-
-
-def _days(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f} d"
-
-
-def dashboard_charts(figures: Dashboard) -> dict[str, SafeString]:
-    funnel = [s for s in figures.stages if s.stage in FUNNEL[:-1]]
-    return {
-        "counts": bar_chart(
-            chart_id="chart-counts",
-            title="Engagements in each stage now",
-            rows=[(s.stage.label, s.count, str(s.count)) for s in figures.stages],
-        ),
-        "conversion": bar_chart(
-            chart_id="chart-conversion",
-            title="Conversion to the next stage",
-            rows=[
-                (
-                    s.stage.label,
-                    (s.conversion or 0) * 100,
-                    "-" if s.conversion is None else f"{s.conversion:.0%}",
-                )
-                for s in funnel
-            ],
-        ),
-        "median_days": bar_chart(
-            chart_id="chart-median-days",
-            title="Median days in each stage (stays that ended)",
-            rows=[(s.stage.label, s.median_days or 0, _days(s.median_days)) for s in figures.stages[:-1]],
-        ),
-        "weeks": column_chart(
-            chart_id="chart-weeks",
-            title=f"New leads per week, the last {len(figures.weeks)} weeks",
-            columns=[(monday.strftime("%m-%d"), count) for monday, count in figures.weeks],
-        ),
-    }
-
-
-# The partner phase: the reports of `partnerdesk report`, drawn.
+@dataclass
+class Tiles:
+    pipeline_value: Money
+    pipeline_valued: int  # engagements in the pipeline with a value
+    forecast: Money
+    forecast_engagements: int
+    won: int
+    renewals: int
+    overdue: int
+    overdue_amount: Money
 
 
 @dataclass
@@ -275,7 +293,7 @@ class Outstanding:
 
 @dataclass
 class PartnerReports:
-    forecast: list[Row]  # forecast_report's rows: (month, currency), in order
+    forecast: list[Row]  # forecast rows (month, currency), in order: open engagements, this month on
     renewals: list[Row]  # renewals_report's rows: soonest term end first
     renewal_months: list[tuple[dt.date, int]]  # (first of the month, terms ending), in order
     outstanding: list[Outstanding]  # one per currency, in order
@@ -290,100 +308,82 @@ class PartnerReports:
         return sum(o.overdue for o in self.outstanding)
 
 
-def _first_of_month(day: dt.date) -> dt.date:
-    return day.replace(day=1)
+def _forecast_rows(filters: DashboardFilters, today: dt.date) -> list[Row]:
+    """The forecast of the open engagements (Lead to Prospect) closing this month or later."""
+    groups: dict[tuple[str, str], Row] = {}
+    for item in forecast_items(engagements=filters.engagements(), stages=PIPELINE_STAGES, from_month=today):
+        row = groups.setdefault(
+            (item.month, item.currency),
+            {"month": item.month, "currency": item.currency, "engagements": 0, "value": Decimal(0)}
+            | {"weighted_value": Decimal(0)},
+        )
+        row["engagements"] += 1
+        row["value"] += item.value
+        row["weighted_value"] += item.value * item.weight
+    return [groups[key] for key in sorted(groups)]
 
 
-def partner_figures(*, today: dt.date | None = None) -> PartnerReports:
-    """The four partner-phase reports, as `partnerdesk report` has them, and the few figures the
-    charts need on top (counts per month and per currency). Five queries, whatever the rows."""
+def partner_figures(filters: DashboardFilters, *, today: dt.date | None = None) -> PartnerReports:
+    """The forecast (open engagements, this month on), renewals, invoices outstanding and the
+    satisfaction trend, of the owner's engagements. Five queries (four with no renewal)."""
     today = today or clock.today()
-    renewals = renewals_report(today=today)
+    engagements = filters.engagements()
+    renewals = renewals_report(today=today, engagements=engagements)
     per_month: dict[dt.date, int] = defaultdict(int)
     for row in renewals:
-        per_month[_first_of_month(row["term_end"])] += 1
+        per_month[row["term_end"].replace(day=1)] += 1
     months: list[dt.date] = []
-    month, last = _first_of_month(today), _first_of_month(add_months(today, RENEWAL_WINDOW_MONTHS))
+    month, last = today.replace(day=1), add_months(today, RENEWAL_WINDOW_MONTHS).replace(day=1)
     while month <= last:
         months.append(month)
         month = add_months(month, 1)
-
-    outstanding: dict[str, Outstanding] = {}
-    for row in invoices_report(today=today):
-        figures = outstanding.setdefault(
-            row["currency"], Outstanding(row["currency"], 0, Decimal(0), 0, Decimal(0))
-        )
-        if row["kind"] == "total":
-            figures.invoices, figures.amount = row["invoices"], row["amount"]
-        elif row["status"] == "overdue":
-            figures.overdue += 1
-            figures.overdue_amount += row["amount"]
+    outstanding = [
+        Outstanding(row["currency"], row["invoices"], row["amount"], row["overdue"], row["overdue_amount"])
+        for row in outstanding_totals(today=today, engagements=engagements)
+    ]
     return PartnerReports(
-        forecast=forecast_report(),
+        forecast=_forecast_rows(filters, today),
         renewals=renewals,
         renewal_months=[(month, per_month.get(month, 0)) for month in months],
-        outstanding=[outstanding[currency] for currency in sorted(outstanding)],
-        satisfaction=satisfaction_report(),
+        outstanding=outstanding,
+        satisfaction=satisfaction_report(engagements=engagements),
     )
 
 
-RATING_SCALE = 5  # check-in ratings are 1 to 5
+def tiles(filters: DashboardFilters, reports: PartnerReports) -> Tiles:
+    """The tiles: the pipeline's value (one query), won in the period (one query); the forecast,
+    renewals and overdue invoices come from the reports already read."""
+    from partnerdesk.web.engagement_list import won_engagements
 
-
-def partner_charts(reports: PartnerReports) -> dict[str, object]:
-    """`forecast` is a list of (currency, chart), one chart per currency; the others are charts,
-    or None when there is nothing to draw (no invoice outstanding, no check-in sent)."""
-    forecast = [
-        (
-            currency,
-            bar_chart(
-                chart_id=f"chart-forecast-{number}",
-                title=f"Weighted contract value in {currency} by expected close month",
-                rows=[
-                    (row["month"], float(row["weighted_value"]), f"{row['weighted_value']:,.0f}")
-                    for row in reports.forecast
-                    if row["currency"] == currency
-                ],
-            ),
-        )
-        for number, currency in enumerate(reports.forecast_currencies, start=1)
-    ]
-    invoices = None
-    if reports.outstanding:
-        invoices = bar_chart(
-            chart_id="chart-invoices",
-            title="Invoices outstanding: overdue and not yet due, per currency",
-            rows=[
-                row
-                for o in reports.outstanding
-                for row in (
-                    (f"{o.currency} overdue", o.overdue, str(o.overdue)),
-                    (f"{o.currency} not yet due", o.not_yet_due, str(o.not_yet_due)),
-                )
-            ],
-        )
-    satisfaction = None
-    if reports.satisfaction:
-        satisfaction = bar_chart(
-            chart_id="chart-satisfaction",
-            title=f"Average check-in rating per quarter (out of {RATING_SCALE}), answers in brackets",
-            rows=[
-                (
-                    row["quarter"],
-                    float(row["average"] or 0),
-                    f"{'-' if row['average'] is None else row['average']} ({row['answered']})",
-                )
-                for row in reports.satisfaction
-            ],
-            top=RATING_SCALE,
-        )
-    return {
-        "forecast": forecast,
-        "renewals": column_chart(
-            chart_id="chart-renewals",
-            title=f"Agreement terms ending per month, the next {RENEWAL_WINDOW_MONTHS} months",
-            columns=[(month.strftime("%b %y"), count) for month, count in reports.renewal_months],
-        ),
-        "invoices": invoices,
-        "satisfaction": satisfaction,
-    }
+    pipeline_value, valued = Money(), 0
+    engagements = filters.engagements()
+    sums = (
+        valued_current_agreements(engagements)
+        .filter(engagement__stage__in=PIPELINE_STAGES)
+        .order_by("currency")
+        .values_list("currency")
+        .annotate(total=Sum("value"), n=Count("id"))
+    )
+    for currency, total, count in sums:
+        pipeline_value.add(currency, total)
+        valued += count
+    won = won_engagements(filters.period)
+    if engagements is not None:
+        won = won.filter(pk__in=engagements.values("pk"))
+    forecast = Money()
+    for row in reports.forecast:
+        forecast.add(row["currency"], row["weighted_value"])
+    overdue_amount = Money()
+    for o in reports.outstanding:
+        if o.overdue:
+            overdue_amount.add(o.currency, o.overdue_amount)
+    return Tiles(
+        pipeline_value=pipeline_value,
+        pipeline_valued=valued,
+        forecast=forecast,
+        forecast_engagements=sum(row["engagements"] for row in reports.forecast),
+        won=won.count(),
+        renewals=len(reports.renewals),
+        overdue=reports.overdue,
+        overdue_amount=overdue_amount,
+    )

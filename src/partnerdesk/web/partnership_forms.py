@@ -25,7 +25,7 @@ class PaidForm(forms.Form):
 
 
 class VoidForm(forms.Form):
-    reason = forms.CharField(label="Why is it void?", max_length=1000)
+    reason = forms.CharField(label="Reason", max_length=1000, error_messages={"required": "it is empty"})
 
 
 class ItemNoteForm(forms.Form):

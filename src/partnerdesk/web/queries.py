@@ -10,10 +10,11 @@ import contextlib
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.expressions import Window
 from django.db.models.functions import RowNumber
 
@@ -23,6 +24,7 @@ from partnerdesk.agreements.selectors import required_addenda
 from partnerdesk.documents.models import Document, Share
 from partnerdesk.lib import clock
 from partnerdesk.mail.models import OutboxMessage
+from partnerdesk.partnership.reports import valued_current_agreements, with_current_value
 from partnerdesk.pipeline.models import (
     Assessment,
     Contact,
@@ -92,26 +94,42 @@ def _with_card_facts(queryset: QuerySet[Engagement]) -> QuerySet[Engagement]:
     next_task = Task.objects.filter(engagement=OuterRef("pk"), done_at__isnull=True).order_by(
         F("due_on").asc(nulls_last=True), "id"
     )
-    return queryset.select_related("organization", "owner").annotate(
+    return with_current_value(queryset.select_related("organization", "owner")).annotate(
         known_criteria=Subquery(known),
         next_task_title=Subquery(next_task.values("title")[:1]),
         next_task_due=Subquery(next_task.values("due_on")[:1]),
     )
 
 
+# The stages where the MANIAC-T scorecard is still being filled in: their cards say how much of
+# it is unknown (a closed or signed engagement's unknowns are no longer news).
+SCORECARD_STAGES = (Stage.LEAD, Stage.QUALIFIED_LEAD)
+
+
 @dataclass
 class Card:
+    """What a compact card shows: organization, value, owner, days in stage, next due task."""
+
     engagement: Engagement
-    contacts: list[dict[str, str]]
     days_in_stage: int
     unknown_criteria: int
     next_task_title: str | None
     next_task_due: dt.date | None
     moves: tuple[Stage, ...]
+    value: Decimal | None = None
+    currency: str = ""
 
     @property
     def reference(self) -> str:
         return self.engagement.reference
+
+    @property
+    def shows_unknowns(self) -> bool:
+        return self.unknown_criteria > 0 and Stage(self.engagement.stage) in SCORECARD_STAGES
+
+    @property
+    def value_text(self) -> str:
+        return f"{self.currency} {self.value:,.0f}".strip() if self.value is not None else ""
 
 
 @dataclass
@@ -120,6 +138,12 @@ class Column:
     count: int
     cards: list[Card] = field(default_factory=list)
     offset: int = 0
+    # The value of the column's engagements (their current agreements), per currency, in order.
+    totals: list[tuple[str, Decimal]] = field(default_factory=list)
+
+    @property
+    def totals_text(self) -> str:
+        return " · ".join(f"{currency} {amount:,.0f}" for currency, amount in self.totals)
 
     @property
     def shown_to(self) -> int:
@@ -130,43 +154,46 @@ class Column:
         return self.shown_to if self.shown_to < self.count else None
 
 
-def _contacts_of(engagement_ids: list[int]) -> dict[int, list[dict[str, str]]]:
-    grouped: dict[int, list[dict[str, str]]] = defaultdict(list)
-    links = (
-        EngagementContact.objects.filter(engagement_id__in=engagement_ids)
-        .order_by("engagement_id", "id")
-        .values_list("engagement_id", "contact__name", "contact__email")
-    )
-    for engagement_id, name, email in links:
-        grouped[engagement_id].append({"name": name, "email": email})
-    return grouped
-
-
 def _cards(engagements: list[Engagement]) -> list[Card]:
-    contacts = _contacts_of([e.pk for e in engagements])
     now = clock.now()
     total = len(Criterion)
     return [
         Card(
             engagement=e,
-            contacts=contacts.get(e.pk, []),
             days_in_stage=max((now - e.stage_changed_at).days, 0),
             unknown_criteria=total - (e.known_criteria or 0),  # type: ignore[attr-defined]
             next_task_title=e.next_task_title,  # type: ignore[attr-defined]
             next_task_due=e.next_task_due,  # type: ignore[attr-defined]
             moves=ALLOWED_MOVES[Stage(e.stage)],
+            value=e.current_value,  # type: ignore[attr-defined]
+            currency=e.current_currency,  # type: ignore[attr-defined]
         )
         for e in engagements
     ]
+
+
+def _totals(selected: QuerySet[Engagement]) -> dict[str, list[tuple[str, Decimal]]]:
+    """The value of the selected engagements per stage and currency: one query."""
+    totals: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
+    sums = (
+        valued_current_agreements(selected)
+        .order_by("engagement__stage", "currency")
+        .values_list("engagement__stage", "currency")
+        .annotate(total=Sum("value"))
+    )
+    for stage, currency, total in sums:
+        totals[stage].append((currency, total))
+    return totals
 
 
 _CARD_ORDER = (F("stage_changed_at").asc(), F("id").asc())
 
 
 def board_columns(filters: BoardFilters) -> list[Column]:
-    """Every column with its count and first page of cards: three queries in all."""
+    """Every column with its count, value and first page of cards: three queries in all."""
     selected = board_engagements(filters)
     counts = dict(selected.order_by().values_list("stage").annotate(n=Count("id")))
+    totals = _totals(selected)
     stages = [filters.stage] if filters.stage else list(BOARD_STAGES)
     first_pages = list(
         _with_card_facts(selected)
@@ -177,11 +204,19 @@ def board_columns(filters: BoardFilters) -> list[Column]:
     by_stage: dict[str, list[Card]] = defaultdict(list)
     for card in _cards(first_pages):
         by_stage[card.engagement.stage].append(card)
-    return [Column(stage, counts.get(stage.value, 0), by_stage.get(stage.value, [])) for stage in stages]
+    return [
+        Column(
+            stage,
+            counts.get(stage.value, 0),
+            by_stage.get(stage.value, []),
+            totals=totals.get(stage.value, []),
+        )
+        for stage in stages
+    ]
 
 
 def board_column(filters: BoardFilters, stage: Stage, *, offset: int) -> Column:
-    """One page of one column, from `offset`: three queries."""
+    """One page of one column, from `offset`: two queries (the column's value is on the board)."""
     selected = board_engagements(filters).filter(stage=stage.value)
     count = selected.count()
     page = list(_with_card_facts(selected).order_by(*_CARD_ORDER)[offset : offset + PAGE_SIZE])

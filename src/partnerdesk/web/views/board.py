@@ -1,4 +1,5 @@
-"""The pipeline board: a column per stage, filters, one page of cards per column, a new lead."""
+"""The pipeline board (a column per stage, filters, one page of cards per column), the same
+engagements as a sortable list, and a new lead."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
+from partnerdesk.lib import clock
 from partnerdesk.pipeline import services
 from partnerdesk.pipeline.stages import Stage
 from partnerdesk.profile import get_profile
 from partnerdesk.web import queries
 from partnerdesk.web.access import actor_of
+from partnerdesk.web.engagement_list import SORTS, ListForm, engagement_list
 from partnerdesk.web.forms import BoardFilterForm, LeadForm
 from partnerdesk.web.htmx import fragment, is_htmx
+from partnerdesk.web.queries import BoardFilters
 
 
 def _filter_form(request: HttpRequest) -> BoardFilterForm:
@@ -103,3 +107,45 @@ def lead_create(request: HttpRequest) -> HttpResponse:
         )
     messages.success(request, f"{engagement.reference} opened as a Lead for {engagement.organization.name}.")
     return redirect(reverse("engagement", args=[engagement.reference]))
+
+
+@login_required
+@require_GET
+def engagement_list_page(request: HttpRequest) -> HttpResponse:
+    """Every engagement as a row, sorted and filtered; the list behind the dashboard's numbers."""
+    form = ListForm(request.GET or None, owners=queries.owner_choices())
+    filters = form.filters()
+    result = engagement_list(filters)
+    current = filters.sort.lstrip("-")
+    headers = []
+    for key, label in SORTS.items():
+        descending = filters.sort == f"-{key}"
+        sort = f"-{key}" if key == current and not descending else key
+        headers.append(
+            {
+                "label": label,
+                "href": "?" + urlencode(filters.as_query(sort=sort)),
+                "sorted": ("descending" if descending else "ascending") if key == current else "",
+            }
+        )
+
+    def page_href(number: int) -> str:
+        return "?" + urlencode(filters.as_query(page=number))
+
+    return render(
+        request,
+        "partnerdesk/engagement_list.html",
+        {
+            "profile": get_profile(),
+            "form": form,
+            "filters": filters,
+            "description": filters.description(clock.today()),
+            "result": result,
+            "headers": headers,
+            "previous_href": page_href(result.page - 1) if result.page > 1 else "",
+            "next_href": page_href(result.page + 1) if result.page < result.pages else "",
+            "board_href": reverse("home")
+            + "?"
+            + urlencode(BoardFilters(q=filters.q, owner=filters.owner, stage=filters.stage).as_query()),
+        },
+    )

@@ -55,6 +55,15 @@ def refused(request: HttpRequest, what: str, problem: object, todo: str) -> None
     """One red message: what failed, why, and what to do about it on the page."""
     why = str(problem).rstrip(".")
     messages.error(request, f"{what}: {why}. {todo}")
+    request.refused = True  # type: ignore[attr-defined]
+
+
+def go_back(request: HttpRequest, back: str) -> HttpResponse:
+    """Back where the form was; after a refusal, to the top of that page, where the red message
+    shows (a #section would scroll it out of sight)."""
+    if getattr(request, "refused", False):
+        back = back.split("#", 1)[0]
+    return redirect(back)
 
 
 def form_refused(request: HttpRequest, what: str, form: Form, todo: str) -> None:
@@ -112,8 +121,10 @@ InvoiceAction = Callable[[HttpRequest, Invoice, Form], str]
 
 
 def _invoice_post(
-    form_class: type[Form], action: InvoiceAction, what: str, todo: str
+    form_class: type[Form], action: InvoiceAction, what: str, todo: str, form_todo: str = ""
 ) -> Callable[[HttpRequest, str], HttpResponse]:
+    """A POST on one invoice; `todo` follows a refusal of the service, `form_todo` one of the form."""
+
     @login_required
     @require_POST
     def view(request: HttpRequest, number: str) -> HttpResponse:
@@ -121,15 +132,15 @@ def _invoice_post(
         back = safe_next(request, partner_section_url(invoice.engagement))
         form = form_class(request.POST)
         if not form.is_valid():
-            form_refused(request, f"{what} {invoice.number} failed", form, todo)
-            return redirect(back)
+            form_refused(request, f"{what} {invoice.number} failed", form, form_todo or todo)
+            return go_back(request, back)
         try:
             done = action(request, invoice, form)
         except ServiceError as exc:
             refused(request, f"{what} {invoice.number} failed", exc, todo)
         else:
             messages.success(request, done)
-        return redirect(back)
+        return go_back(request, back)
 
     view.__name__ = action.__name__
     return view
@@ -157,12 +168,19 @@ def _resend(request: HttpRequest, invoice: Invoice, form: Form) -> str:
 
 
 CHECK_STATUS = "The invoice's status is shown on the Invoices page; reload it to see the current one."
-invoice_paid = _invoice_post(PaidForm, _mark_paid, "Marking invoice", CHECK_STATUS)
+invoice_paid = _invoice_post(
+    PaidForm,
+    _mark_paid,
+    "Marking invoice",
+    CHECK_STATUS,
+    "Give the day it was paid as a date, or leave it empty for today, then press Mark paid again.",
+)
 invoice_void = _invoice_post(
     VoidForm,
     _void,
     "Voiding invoice",
-    "Write why it is void in the box under Void, then press Void again. A paid invoice cannot be void.",
+    "Only a sent or overdue invoice can be void; " + CHECK_STATUS[0].lower() + CHECK_STATUS[1:],
+    "Write why it is void in the box under Void, then press Void again.",
 )
 invoice_resend = _invoice_post(
     Form,
@@ -206,14 +224,14 @@ def _item_post(
         form = form_class(request.POST)
         if not form.is_valid():
             form_refused(request, what, form, todo)
-            return redirect(back)
+            return go_back(request, back)
         try:
             done = action(request, tickler, form)
         except ServiceError as exc:
             refused(request, what, exc, todo)
         else:
             messages.success(request, done)
-        return redirect(back)
+        return go_back(request, back)
 
     view.__name__ = action.__name__
     return view
@@ -264,7 +282,7 @@ def check_in_record(request: HttpRequest, reference: str, check_in_id: int) -> H
     what = f"Recording {check_in.email}'s check-in failed"
     if not form.is_valid():
         form_refused(request, what, form, "Choose a rating from 1 to 5, then press Record again.")
-        return redirect(back)
+        return go_back(request, back)
     try:
         answered = check_in_answer(
             check_in=check_in,
@@ -285,7 +303,7 @@ def check_in_record(request: HttpRequest, reference: str, check_in_id: int) -> H
             request,
             f"Check-in of {check_in.email} recorded: {answered.rating}/5 ({RATINGS[answered.rating]}).",
         )
-    return redirect(back)
+    return go_back(request, back)
 
 
 @login_required
@@ -297,7 +315,7 @@ def renewal_record_view(request: HttpRequest, reference: str) -> HttpResponse:
     todo = "Correct it in the Renewal form of the Partner section, then press Record the outcome again."
     if not form.is_valid():
         form_refused(request, "Recording the renewal failed", form, todo)
-        return redirect(back)
+        return go_back(request, back)
     terms = form.new_terms()
     try:
         outcome = renewal_record(
@@ -309,7 +327,7 @@ def renewal_record_view(request: HttpRequest, reference: str) -> HttpResponse:
         )
     except ServiceError as exc:
         refused(request, "Recording the renewal failed", exc, todo)
-        return redirect(back)
+        return go_back(request, back)
     renewal = outcome.renewal
     said = [f"Renewal outcome recorded: {renewal.get_outcome_display()}."]
     if outcome.next_agreement is not None:
@@ -322,7 +340,7 @@ def renewal_record_view(request: HttpRequest, reference: str) -> HttpResponse:
         )
     said.extend(outcome.notes)
     messages.success(request, " ".join(said))
-    return redirect(back)
+    return go_back(request, back)
 
 
 @login_required

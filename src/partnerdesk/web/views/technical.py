@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -19,7 +18,7 @@ from partnerdesk.technical.models import TechnicalAnswer
 from partnerdesk.technical.services import questionnaire_current, technical_answer_set, technical_missing
 from partnerdesk.web.access import actor_of, engagement_or_404, safe_next
 from partnerdesk.web.partnership_forms import TechnicalAnswersForm
-from partnerdesk.web.views.partnership import form_refused, refused
+from partnerdesk.web.views.partnership import form_refused, go_back, refused
 
 Status = TechnicalAnswer.Status
 
@@ -36,7 +35,7 @@ def technical_answers(request: HttpRequest, reference: str) -> HttpResponse:
         form_refused(
             request, "Saving the technical answers failed", form, "Correct it, then press Save again."
         )
-        return redirect(back)
+        return go_back(request, back)
     known = {answer.key: answer for answer in TechnicalAnswer.objects.filter(engagement=engagement)}
     changed = 0
     for question in questions:
@@ -63,7 +62,7 @@ def technical_answers(request: HttpRequest, reference: str) -> HttpResponse:
         f" Still to answer before the hand-off: {len(missing)}." if missing else " Ready for the hand-off."
     )
     messages.success(request, said)
-    return redirect(back)
+    return go_back(request, back)
 
 
 @login_required
@@ -75,7 +74,9 @@ def handoff_queue(request: HttpRequest, reference: str) -> HttpResponse:
     try:
         technical_handoff_queue(engagement=engagement, actor=actor_of(request))
     except HandoffAlready as exc:
-        refused(request, "The hand-off to engineering was not queued", exc, "Its state shows below.")
+        refused(
+            request, "The hand-off to engineering was not queued", exc, "Its state shows in Technical needs."
+        )
     except ServiceError as exc:
         if technical_missing(engagement):
             todo = "Answer them under Answer the questions below, then press Hand off to engineering again."
@@ -91,4 +92,4 @@ def handoff_queue(request: HttpRequest, reference: str) -> HttpResponse:
             "The hand-off to engineering is queued: the worker files the request in a moment."
             " Reload this page to see where it went.",
         )
-    return redirect(back)
+    return go_back(request, back)

@@ -9,8 +9,8 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
+from partnerdesk.inbound.ingest import folder_ingest
 from partnerdesk.inbound.processing import messages_process_due
-from partnerdesk.inbound.store import folder_ingest
 from partnerdesk.lib.commands import PartnerdeskCommand
 
 
@@ -30,13 +30,19 @@ class Command(PartnerdeskCommand):
             raise CommandError(f"{folder} is not a folder")
         paths = sorted(folder.glob("*.eml"))
         start = time.perf_counter()
-        new, repeated = folder_ingest(paths)
-        processed = 0
         if not no_process:
+            # What was waiting before these files came first (as the worker would have it).
+            while messages_process_due():
+                pass
+        report = folder_ingest(paths, process=not no_process)
+        processed = report.processed
+        if not no_process and report.failed:
+            # A message whose processing raised is tried again, up to its last try (then it is
+            # quarantined with the error), as the worker would.
             while batch := messages_process_due():
                 processed += batch
         seconds = time.perf_counter() - start
         self.stdout.write(
-            f"inbound: {len(paths)} file(s): {new} new, {repeated} already stored, {processed} processed "
-            f"in {seconds:.2f} s"
+            f"inbound: {len(paths)} file(s): {report.new} new, {report.repeated} already stored, "
+            f"{processed} processed in {seconds:.2f} s"
         )

@@ -47,6 +47,11 @@ class Command(PartnerdeskCommand):
                 self.stdout.write(f"        try {row['attempts'] + 1} at {retry_at}: {row['last_error']}")
             elif row["status"] == "failed":
                 self.stdout.write(f"        after {row['attempts']} tries: {row['last_error']}")
+            if row["possible_duplicates"]:
+                self.stdout.write(
+                    f"        sent again {row['possible_duplicates']} time(s) after a worker stopped while"
+                    " sending it: may have arrived twice (same Message-ID)"
+                )
             if row["file"]:
                 self.stdout.write(f"        {row['file']}")
 

@@ -1,5 +1,6 @@
-// Drag a card onto another column to move it: the card's own Move form is submitted, so the
-// server runs the same guard as the keyboard path and any refusal shows the same way.
+// The board. Drag a card onto another column to move it: the card's own Move form is submitted,
+// so the server runs the same guard as the keyboard path (the card's "Move to" list and its Move
+// button) and any refusal shows the same way.
 // The listeners sit on the document, so cards that htmx adds ("More") can be dragged too.
 // Everything works without this script.
 "use strict";
@@ -11,10 +12,14 @@
     const card = event.target instanceof Element ? event.target.closest(".card[draggable]") : null;
     if (!card) return;
     dragged = card;
+    card.classList.add("moving");
     event.dataTransfer.setData("text/plain", card.dataset.reference);
     event.dataTransfer.effectAllowed = "move";
   });
-  document.addEventListener("dragend", () => { dragged = null; });
+  document.addEventListener("dragend", () => {
+    if (dragged) dragged.classList.remove("moving");
+    dragged = null;
+  });
   document.addEventListener("dragover", (event) => {
     const column = columnOf(event);
     if (column && dragged && dragged.dataset.stage !== column.dataset.stage) {
