@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PARTNERDESK_HOME ?= $(CURDIR)/var
 
-.PHONY: run test pytest lint bench clean test-services test-wheel test-deploy
+.PHONY: run test pytest lint bench bench-peer clean test-services test-wheel test-deploy
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,15 +58,43 @@ test-services:
 	@test -x /usr/sbin/dovecot || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && bash .ci/start-dovecot; } \
 		|| echo "note: dovecot is missing: the IMAP fetch tests will be skipped"
 
-## bench: speed and memory figures, printed as a table
+## bench: speed and memory figures, printed as one table (each script's own table: test-output/bench/)
+BENCH_OUT := test-output/bench
+bench: export BENCH_FIGURES := $(CURDIR)/$(BENCH_OUT)/figures.jsonl
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/run.py
-	$(BIN)/python bench/mail_bench.py
-	$(BIN)/python bench/playbook_bench.py
-	$(BIN)/python bench/inbound_bench.py
-	$(BIN)/python bench/partnership_bench.py
-	$(BIN)/python bench/web_bench.py
-	$(BIN)/python bench/mailgate_bench.py
+	@mkdir -p $(BENCH_OUT) && rm -f $(BENCH_OUT)/figures.jsonl
+	@echo "make bench: about 15 minutes; each script's own table goes to $(BENCH_OUT)/" >&2
+	@echo "make bench: bench/run.py" >&2
+	@$(BIN)/python bench/run.py > $(BENCH_OUT)/run.txt
+	@echo "make bench: bench/mail_bench.py" >&2
+	@$(BIN)/python bench/mail_bench.py > $(BENCH_OUT)/mail_bench.txt
+	@echo "make bench: bench/playbook_bench.py" >&2
+	@$(BIN)/python bench/playbook_bench.py > $(BENCH_OUT)/playbook_bench.txt
+	@echo "make bench: bench/inbound_bench.py" >&2
+	@$(BIN)/python bench/inbound_bench.py > $(BENCH_OUT)/inbound_bench.txt
+	@echo "make bench: bench/partnership_bench.py" >&2
+	@$(BIN)/python bench/partnership_bench.py > $(BENCH_OUT)/partnership_bench.txt
+	@echo "make bench: bench/web_bench.py" >&2
+	@$(BIN)/python bench/web_bench.py > $(BENCH_OUT)/web_bench.txt
+	@echo "make bench: bench/mailgate_bench.py" >&2
+	@$(BIN)/python bench/mailgate_bench.py > $(BENCH_OUT)/mailgate_bench.txt
+	@$(BIN)/python bench/table.py $(BENCH_OUT)/figures.jsonl | tee $(BENCH_OUT)/table.txt
+
+## bench-peer: install django-helpdesk (into .venv-peer, from PyPI) and measure batch ingest beside it;
+## `make bench` includes it from then on
+PEER := .venv-peer
+PEER_PACKAGE := django-helpdesk==2.6.1
+$(PEER)/.installed:
+	$(PYTHON) -m venv $(PEER)
+	$(PEER)/bin/pip install --quiet --disable-pip-version-check '$(PEER_PACKAGE)'
+	touch $@
+
+bench-peer: export BENCH_FIGURES := $(CURDIR)/$(BENCH_OUT)/peer-figures.jsonl
+bench-peer: $(VENV)/.installed-test $(PEER)/.installed
+	@mkdir -p $(BENCH_OUT) && rm -f $(BENCH_OUT)/peer-figures.jsonl
+	@echo "make bench-peer: bench/inbound_bench.py, about 5 minutes" >&2
+	@$(BIN)/python bench/inbound_bench.py > $(BENCH_OUT)/inbound_bench.txt
+	@$(BIN)/python bench/table.py $(BENCH_OUT)/peer-figures.jsonl
 
 clean:
 	rm -rf $(VENV) test-output

@@ -208,6 +208,9 @@ def test_a_message_whose_routing_raises_is_rolled_back_alone_and_its_chunk_is_ke
     def breaks_on_pricing(message, parsed):
         handled = route(message, parsed)  # its writes happen, then it fails: they must go
         if "pricing" in parsed.subject.lower():
+            # A read of the timeline first: what the chunk held back is written, inside the
+            # savepoint about to be rolled back. It must be written again after.
+            assert TimelineEntry.objects.filter(kind=TimelineEntry.Kind.EMAIL_IN).count() == 2
             raise RuntimeError("the routing broke")
         return handled
 
@@ -223,6 +226,9 @@ def test_a_message_whose_routing_raises_is_rolled_back_alone_and_its_chunk_is_ke
     assert not Engagement.objects.filter(contacts__email="kai@ocean.example.org").exists()
     renee = InboundMessage.objects.get(message_id="latin1-1@wien.example.at")
     assert renee.status == Status.PROCESSED and renee.route == "new_lead"
+    assert [kind for kind in renee.engagement.timeline.values_list("kind", flat=True)] == [
+        "created", "note", "email_in"
+    ]  # fmt: skip
     assert InboundMessage.objects.get(message_id="bounce-1@mx.example.net").route == "automatic"
 
     # The worker tries it again later, and then it goes through.

@@ -180,6 +180,7 @@ def _store(
 def _route_all(items: list[tuple[InboundMessage, ParsedMessage]], report: ChunkReport) -> None:
     with prefetch.chunk_lookups(items) as lookups:
         for message, parsed in items:
+            lookups.message_begin()
             try:
                 with transaction.atomic():
                     handled = message_route(message, parsed)
@@ -189,14 +190,7 @@ def _route_all(items: list[tuple[InboundMessage, ParsedMessage]], report: ChunkR
                     message.engagement = handled.engagement
                     message.processed_at = clock.now()
                     message.claimed_at = None
-                    InboundMessage.objects.filter(pk=message.pk).update(
-                        status=message.status,
-                        route=message.route,
-                        outcome=message.outcome,
-                        engagement=message.engagement,
-                        processed_at=message.processed_at,
-                        claimed_at=None,
-                    )
+                    lookups.message_finish(message)  # written with the others of the chunk
             except Exception as exc:  # noqa: BLE001 - one bad message must not spoil its chunk
                 log.exception("inbound: processing message %s failed (try %s)", message.pk, message.attempts)
                 lookups.message_failed()

@@ -49,7 +49,6 @@ from partnerdesk.inbound.trust import message_hold, message_verdict, release_by_
 from partnerdesk.integrations.calendly.notification import booking_from_message
 from partnerdesk.lib import clock
 from partnerdesk.mail.models import OutboxMessage
-from partnerdesk.pipeline import services
 from partnerdesk.pipeline.models import Engagement, Source, TimelineEntry
 from partnerdesk.pipeline.naming import engagement_of_relationship, engagement_open_provisional
 from partnerdesk.pipeline.services import Actor
@@ -132,7 +131,7 @@ def email_record(
 ) -> None:
     """The message on the engagement's timeline: text, sanitized HTML, attachments by name."""
     who = f"{parsed.from_name} <{parsed.from_addr}>" if parsed.from_name else parsed.from_addr
-    services.timeline_record(
+    prefetch.timeline_record(  # services.timeline_record, as one insert per chunk in a batch
         engagement=engagement,
         kind=TimelineEntry.Kind.EMAIL_IN,
         actor=Actor(label=f"mail:{parsed.from_addr or 'unknown'}"),
