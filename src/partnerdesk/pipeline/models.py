@@ -10,7 +10,6 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from partnerdesk.pipeline.qualification import Answer, Criterion
-from partnerdesk.pipeline.references import reference_of
 from partnerdesk.pipeline.stages import STAGE_LABELS, Stage
 
 STAGE_CHOICES = [(stage.value, STAGE_LABELS[stage]) for stage in Stage]
@@ -97,7 +96,9 @@ class Engagement(models.Model):
 
     @property
     def reference(self) -> str:
-        return reference_of(self.pk)
+        from partnerdesk.profile import get_profile
+
+        return f"{get_profile().organization.reference_prefix}-{self.pk}"
 
 
 class EngagementContact(models.Model):
