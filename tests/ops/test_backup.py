@@ -421,7 +421,9 @@ def test_an_archive_from_before_a_migration_is_migrated_when_restored(installati
     result = target.run("restore", str(tmp_path / "older.tar.gz"))
 
     assert result.returncode == 0, result.stderr
-    assert "database: applied 1 migration the archive did not have" in result.stdout
+    later = len(list((Path(__file__).parents[2] / "src/partnerdesk/technical/migrations").glob("0*.py"))) - 1
+    plural = "migration" if later == 1 else "migrations"
+    assert f"database: applied {later} {plural} the archive did not have" in result.stdout
     assert "[ ]" not in target.ok("showmigrations", "technical")
     assert target.state()["engagements"] == {"PD-1": ["Harbor University", "lead"]}
 

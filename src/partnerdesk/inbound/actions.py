@@ -39,6 +39,7 @@ from partnerdesk.pipeline import services
 from partnerdesk.pipeline.models import Engagement
 from partnerdesk.pipeline.owners import engagement_claim_owner
 from partnerdesk.pipeline.qualification import Answer, Criterion, Scorecard
+from partnerdesk.pipeline.references import EngagementNotFound, engagement_id_from_reference, reference_of
 from partnerdesk.pipeline.selectors import scorecard_of
 from partnerdesk.pipeline.services import Actor, MoveRefused, ServiceError
 from partnerdesk.pipeline.stages import OPEN_STAGES, Stage
@@ -122,23 +123,21 @@ def _fields(lines: list[str]) -> dict[str, str]:
     return found
 
 
-def _reference_pattern() -> re.Pattern[str]:
-    prefix = re.escape(get_profile().organization.reference_prefix)
-    return re.compile(rf"^\[?{prefix}-(\d{{1,18}})\]?$", re.IGNORECASE)
-
-
 def engagement_named(words: str, thread: Engagement | None) -> Engagement | None:
     """The engagement that `words` name (a reference, or an organization's name), else the
     thread's; raises ActionRefused when they name none or several."""
     words = " ".join(words.strip().strip(".:").split())
     if not words:
         return thread
-    match = _reference_pattern().match(words)
     engagements = Engagement.objects.select_related("organization", "owner")
-    if match:
-        found = engagements.filter(pk=int(match.group(1))).first()
+    try:
+        engagement_id: int | None = engagement_id_from_reference(words)
+    except EngagementNotFound:
+        engagement_id = None  # not a reference: an organization's name
+    if engagement_id is not None:
+        found = engagements.filter(pk=engagement_id).first()
         if found is None:
-            raise ActionRefused(f"there is no engagement {words.strip('[]').upper()}")
+            raise ActionRefused(f"there is no engagement {reference_of(engagement_id)}")
         return found
     open_ones = engagements.filter(stage__in=[s.value for s in OPEN_STAGES])
     named = list(open_ones.filter(organization__name__iexact=words)) or list(

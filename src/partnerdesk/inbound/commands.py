@@ -8,7 +8,6 @@ the engagement's reference, or what is missing and how to ask again.
 from __future__ import annotations
 
 import logging
-import re
 
 from partnerdesk.inbound.auto_reply import automatic_reply_queue
 from partnerdesk.inbound.models import InboundMessage
@@ -29,6 +28,7 @@ from partnerdesk.pipeline.naming import (
     engagement_open_provisional,
 )
 from partnerdesk.pipeline.owners import engagement_claim_owner
+from partnerdesk.pipeline.references import engagement_ids_in
 from partnerdesk.pipeline.services import Actor, ServiceError
 from partnerdesk.playbooks.context import RunRequest
 from partnerdesk.playbooks.engine import AlreadyRan, PlaybookRefused, RunReport, playbook_run
@@ -180,12 +180,9 @@ def _engagement_for_request(
 
 def _referenced(parsed: ParsedMessage) -> Engagement | None:
     """The engagement whose reference (PD-12, or [PD-12]) the subject or the first line carries."""
-    prefix = re.escape(get_profile().organization.reference_prefix)
-    pattern = re.compile(rf"(?<![\w-]){prefix}-(\d{{1,18}})(?!\w)", re.IGNORECASE)
     for line in (parsed.subject, first_line(parsed.text)):
-        match = pattern.search(line or "")
-        if match:
-            return Engagement.objects.select_related("organization").filter(pk=int(match.group(1))).first()
+        for engagement_id in engagement_ids_in(line)[:1]:
+            return Engagement.objects.select_related("organization").filter(pk=engagement_id).first()
     return None
 
 

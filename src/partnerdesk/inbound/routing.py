@@ -186,14 +186,7 @@ def _hold(
     engagement: Engagement | None,
     ask_sender: bool,
 ) -> Handled:
-    outcome = message_hold(
-        message=message,
-        parsed=parsed,
-        verdict=verdict,
-        what=what,
-        engagement=engagement,
-        ask_sender=ask_sender,
-    )
+    outcome = message_hold(message=message, parsed=parsed, verdict=verdict, what=what, ask_sender=ask_sender)
     return Handled(Status.HELD, "held", outcome, engagement)
 
 

@@ -28,7 +28,6 @@ from partnerdesk.inbound.models import InboundMessage
 from partnerdesk.inbound.parsing import ParsedMessage
 from partnerdesk.inbound.reading import Verdict, bare_subject, sender_verdict
 from partnerdesk.lib import clock
-from partnerdesk.pipeline.models import Engagement
 from partnerdesk.profile import get_profile
 
 Status = InboundMessage.Status
@@ -86,7 +85,6 @@ def message_hold(
     parsed: ParsedMessage,
     verdict: Verdict,
     what: str,
-    engagement: Engagement | None,
     ask_sender: bool,
 ) -> str:
     """Hold `message` (its status is set by the caller from the returned outcome) and, when

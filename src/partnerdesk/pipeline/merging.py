@@ -121,9 +121,10 @@ def _refusals(source: Engagement, target: Engagement) -> None:
             + "; ".join(agreement.title for agreement in open_ones)
             + "): withdraw one of them first"
         )
-    if Renewal.objects.filter(renewal_engagement=source).exists() and Renewal.objects.filter(
-        renewal_engagement=target
-    ).exists():
+    if (
+        Renewal.objects.filter(renewal_engagement=source).exists()
+        and Renewal.objects.filter(renewal_engagement=target).exists()
+    ):
         raise ServiceError(f"{source.reference} and {target.reference} both renew an agreement")
 
 

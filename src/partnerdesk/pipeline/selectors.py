@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from typing import Any
 
@@ -10,23 +9,8 @@ from django.db.models import QuerySet
 
 from partnerdesk.pipeline.models import Assessment, Engagement, EngagementContact, Task, TimelineEntry
 from partnerdesk.pipeline.qualification import Answer, Criterion, Scorecard
+from partnerdesk.pipeline.references import EngagementNotFound, engagement_id_from_reference
 from partnerdesk.pipeline.stages import EngagementFacts, Stage
-from partnerdesk.profile import get_profile
-
-_REFERENCE = re.compile(r"^\s*(?:([A-Za-z][A-Za-z0-9]*)-)?(\d{1,18})\s*$")
-
-
-class EngagementNotFound(LookupError):
-    pass
-
-
-def engagement_id_from_reference(reference: str) -> int:
-    """`PD-12`, `pd-12` or `12` -> 12."""
-    match = _REFERENCE.match(reference)
-    prefix = get_profile().organization.reference_prefix
-    if not match or (match.group(1) and match.group(1).upper() != prefix):
-        raise EngagementNotFound(f"{reference!r} is not an engagement reference (like {prefix}-12)")
-    return int(match.group(2))
 
 
 def engagement_get(reference: str) -> Engagement:
