@@ -183,7 +183,8 @@ def item_label(kind: str, payload: dict[str, Any]) -> str:
         )
     if kind == "invoice_overdue":
         days = payload.get("days_overdue")
-        return f"{label}: invoice {payload.get('number')}, {days} days after its due date"
+        unit = "day" if days == 1 else "days"
+        return f"{label}: invoice {payload.get('number')}, {days} {unit} after its due date"
     return label
 
 

@@ -162,7 +162,7 @@ def playbook_text(*, name: str, response: dict[str, Any], folder_name: str, body
             "",
             "[trigger]",
             'kind = "manual"',
-            f"description = {_toml_string(f'Run by hand: partnerdesk playbook run {name} REF')}",
+            f"description = {_toml_string('Run by hand from the engagement page, for its contacts.')}",
             "",
             "[guards]",
             'requires = ["contacts"]',
