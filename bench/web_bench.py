@@ -1,12 +1,18 @@
-"""Board and engagement page server time and query counts, printed as one plain-text table.
+"""Board, engagement page and dashboard: server time, page size and query counts, at 1,000 and at
+10,000 engagements, printed as one plain-text table.
 
-What it measures, on a throw-away database in a temporary PARTNERDESK_HOME, with N engagements
-(default 10,000), each with a contact and T timeline entries (default 50), all bulk-created:
+What it measures, on a throw-away database in a temporary PARTNERDESK_HOME, first with 1,000
+engagements, then with 10,000 (`--sizes`), each with a contact and T timeline entries (default
+50, three of them stage changes), a third with an agreement (the partners' executed, their terms
+ending within the year), all bulk-created:
 
-1. The pipeline board (`/`), signed in, through django.test.Client: server time and queries.
+1. The pipeline board (`/`), signed in, through django.test.Client: time, size, queries.
 2. One column's next page (`/board/lead/?offset=25`), as the "More" link loads it.
-3. The engagement page (`/engagements/PD-1/`) of an engagement with T timeline entries.
-4. The bare peer: a signed-in page that renders an empty template through the same client and
+3. The engagement list (`/engagements/`): one page of 100 rows, sorted by value.
+4. The engagement page (`/engagements/PD-1/`) of an engagement with T timeline entries.
+5. The dashboard (`/dashboard/`), and its time at 10,000 against its time at 1,000 (goal: at
+   most 1.5x, the same queries, under 150 ms).
+6. The bare peer: a signed-in page that renders an empty template through the same client and
    middleware (session, auth, CSRF, CSP), so the ratio is what the page itself costs.
 
 Every time is the best of `--repeat` runs; the query count is the same on every run.
@@ -20,7 +26,7 @@ import platform
 import sys
 import types
 
-from common import Line, best_of, print_table, throwaway_home
+from common import Line, best_of, figure_notes, print_table, throwaway_home
 
 
 def _bench_urlconf() -> str:
@@ -44,7 +50,12 @@ def _bench_urlconf() -> str:
     return module.__name__
 
 
-def _populate(*, engagements: int, entries: int) -> None:
+def _populate(*, start: int, engagements: int, entries: int) -> None:
+    """Engagements number `start` to `start + engagements`, as described above."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from partnerdesk.agreements.models import Agreement
     from partnerdesk.lib import clock
     from partnerdesk.pipeline.models import (
         Contact,
@@ -56,15 +67,17 @@ def _populate(*, engagements: int, entries: int) -> None:
     from partnerdesk.pipeline.stages import Stage
 
     now = clock.now()
+    today = clock.today()
     stages = [Stage.LEAD, Stage.QUALIFIED_LEAD, Stage.PROSPECT, Stage.PARTNER, Stage.CLOSED]
+    numbers = range(start, start + engagements)
     batch = 2000
     organizations = Organization.objects.bulk_create(
-        [Organization(name=f"University {n}") for n in range(engagements)], batch_size=batch
+        [Organization(name=f"University {n}") for n in numbers], batch_size=batch
     )
     contacts = Contact.objects.bulk_create(
         [
             Contact(organization=org, name=f"Lee Park {n}", email=f"lee{n}@u{n}.example.edu")
-            for n, org in enumerate(organizations)
+            for n, org in zip(numbers, organizations, strict=True)
         ],
         batch_size=batch,
     )
@@ -73,10 +86,10 @@ def _populate(*, engagements: int, entries: int) -> None:
             Engagement(
                 organization=org,
                 stage=stages[n % len(stages)].value,
-                stage_changed_at=now,
-                created_at=now,
+                stage_changed_at=now - dt.timedelta(days=n % 200),
+                created_at=now - dt.timedelta(days=n % 400 + 1),
             )
-            for n, org in enumerate(organizations)
+            for n, org in zip(numbers, organizations, strict=True)
         ],
         batch_size=batch,
     )
@@ -84,27 +97,59 @@ def _populate(*, engagements: int, entries: int) -> None:
         [EngagementContact(engagement=e, contact=c) for e, c in zip(rows, contacts, strict=True)],
         batch_size=batch,
     )
+    Agreement.objects.bulk_create(
+        [
+            Agreement(
+                engagement=e,
+                title=f"University {n} + 2i2c - Services Agreement",
+                folder_path=f"University {n}",
+                status=Agreement.Status.EXECUTED if e.stage == Stage.PARTNER else Agreement.Status.DRAFT,
+                value=Decimal(1000 + n % 50 * 500),
+                currency="USD" if n % 4 else "EUR",
+                term_start=today + dt.timedelta(days=n % 300 - 100),
+                term_end=today + dt.timedelta(days=n % 300 + 30),
+                created_at=now,
+                updated_at=now,
+            )
+            for n, e in zip(numbers, rows, strict=True)
+            if n % 3 == 0
+        ],
+        batch_size=batch,
+    )
     # A few stage changes per engagement, as in life; the rest notes and tasks.
     kinds = [TimelineEntry.Kind.STAGE_CHANGED] * 3 + [TimelineEntry.Kind.NOTE, TimelineEntry.Kind.TASK] * 20
-    for start in range(0, len(rows), 200):
+    path = [stage.value for stage in stages[:4]]
+    for first in range(0, len(rows), 200):
         TimelineEntry.objects.bulk_create(
             [
                 TimelineEntry(
                     engagement=e,
                     kind=kinds[min(k, len(kinds) - 1)],
-                    at=now,
+                    at=e.created_at + dt.timedelta(days=k),
                     actor="bench",
                     summary=f"Entry {k} of the story of {e.pk}",
-                    data={"from": "lead", "to": "lead"} if k < 3 else {},
+                    data={"from": path[k], "to": path[k + 1]} if k < 3 else {},
                 )
-                for e in rows[start : start + 200]
+                for e in rows[first : first + 200]
                 for k in range(entries)
             ],
             batch_size=batch,
         )
 
 
-def measure(*, engagements: int, entries: int, repeat: int) -> list[Line]:
+Figures = dict[str, tuple[float, int, int]]  # page -> (seconds, queries, bytes)
+
+PAGES = {
+    "board": "/",
+    "column": "/board/lead/?offset=25",
+    "list": "/engagements/?sort=-value",
+    "engagement": "",  # the first engagement's page, set once it exists
+    "dashboard": "/dashboard/",
+    "bare": "/bench/empty/",
+}
+
+
+def measure(*, sizes: list[int], entries: int, repeat: int) -> list[Line]:
     import django
 
     django.setup()
@@ -119,66 +164,112 @@ def measure(*, engagements: int, entries: int, repeat: int) -> list[Line]:
 
     call_command("migrate", verbosity=0)
     settings.ROOT_URLCONF = _bench_urlconf()
-    _populate(engagements=engagements, entries=entries)
-    first = Engagement.objects.order_by("id").first()
-    assert first is not None
     user = get_user_model().objects.create_user(username="bench", is_staff=True)
     client = Client()
     client.force_login(user)
 
-    def page(url: str) -> tuple[float, int]:
+    def page(url: str) -> tuple[float, int, int]:
+        size = 0
+
         def get() -> None:
+            nonlocal size
             response = client.get(url)
             assert response.status_code == 200, (url, response.status_code)
-            _ = response.content
+            size = len(response.content)
 
         get()  # warm the template and URL caches
         with CaptureQueriesContext(connection) as queries:
             get()
         count = len(queries)
-        return best_of(repeat, get), count
+        return best_of(repeat, get), count, size
 
-    t_board, q_board = page("/")
-    t_column, q_column = page("/board/lead/?offset=25")
-    t_engagement, q_engagement = page(f"/engagements/{first.reference}/")
-    t_dashboard, q_dashboard = page("/dashboard/")
-    t_bare, q_bare = page("/bench/empty/")
-    timeline = TimelineEntry.objects.filter(engagement=first).count()
+    results: dict[int, Figures] = {}
+    made = 0
+    for size in sorted(sizes):
+        _populate(start=made, engagements=size - made, entries=entries)
+        made = size
+        first = Engagement.objects.order_by("id").first()
+        assert first is not None
+        urls = {**PAGES, "engagement": f"/engagements/{first.reference}/"}
+        results[size] = {name: page(url) for name, url in urls.items()}
+        timeline = TimelineEntry.objects.filter(engagement=first).count()
 
     database = (
         f"{connection.vendor} {connection.Database.sqlite_version if connection.vendor == 'sqlite' else ''}"
     )
     print(
         f"python {platform.python_version()} | {database.strip()} | {Engagement.objects.count():,} "
-        f"engagements, {TimelineEntry.objects.count():,} timeline entries"
+        f"engagements, {TimelineEntry.objects.count():,} timeline entries ({timeline} on the page's)"
     )
 
     def ms(seconds: float) -> str:
         return f"{seconds * 1000:,.1f}"
 
-    return [
-        ("measure", "value", "unit", f"ratio / notes (times: best of {repeat})"),
-        ("pipeline board /", ms(t_board), "ms", f"{t_board / t_bare:.1f}x bare peer; {q_board} queries"),
-        ("  one column's next page", ms(t_column), "ms",
-         f"{t_column / t_bare:.1f}x bare peer; {q_column} queries"),
-        ("engagement page", ms(t_engagement), "ms",
-         f"{t_engagement / t_bare:.1f}x bare peer; {q_engagement} queries; {timeline} timeline entries"),
-        ("dashboard", ms(t_dashboard), "ms", f"{t_dashboard / t_bare:.1f}x bare peer; {q_dashboard} queries"),
-        ("  bare peer: empty template", ms(t_bare), "ms", f"same client and middleware; {q_bare} queries"),
-    ]  # fmt: skip
+    def kb(size: int) -> str:
+        return f"{size / 1000:,.1f}"
+
+    labels = {
+        "board": "pipeline board /",
+        "column": "  one column's next page",
+        "list": "engagement list (100 rows)",
+        "engagement": "engagement page",
+        "dashboard": "dashboard",
+    }
+    table: list[Line] = [("measure", "value", "unit", f"ratio / notes (times: best of {repeat})")]
+    for size, figures in results.items():
+        bare = figures["bare"][0]
+        for name, label in labels.items():
+            seconds, queries, length = figures[name]
+            notes = f"{seconds / bare:.1f}x bare peer; {queries} queries; {kb(length)} KB"
+            if name in ("board", "list") and size == 1000:
+                notes += f"; goal < 400 KB: {'meets' if length < 400_000 else 'misses'}"
+            table.append((f"{label} at {size:,}", ms(seconds), "ms", notes))
+        table.append(
+            (f"  bare peer: empty template at {size:,}", ms(bare), "ms", "same client and middleware")
+        )
+    if len(results) > 1:
+        small, large = min(results), max(results)
+        (t_small, q_small, _), (t_large, q_large, _) = (
+            results[small]["dashboard"],
+            results[large]["dashboard"],
+        )
+        ratio = t_large / t_small
+        flat = "meets" if q_large == q_small and t_large < 0.15 else "misses"
+        table.append(
+            (
+                f"dashboard at {large:,} vs {small:,}",
+                ms(t_large),
+                "ms",
+                figure_notes(ratio, f"the {small:,} dashboard", goal="<= 1.5x", meets=ratio <= 1.5),
+            )
+        )
+        table.append(
+            (
+                f"  its queries at {large:,} / {small:,}",
+                f"{q_large} / {q_small}",
+                "queries",
+                f"goal: the same, under 150 ms: {flat}",
+            )
+        )
+    return table
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engagements", type=int, default=10_000, help="engagements (10,000)")
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1_000, 10_000],
+        help="engagements to measure at, in order, comma-separated (1000,10000)",
+    )
     parser.add_argument("--entries", type=int, default=50, help="timeline entries per engagement (50)")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per figure; the best is kept (5)")
     args = parser.parse_args()
-    if args.engagements < 1 or args.entries < 0 or args.repeat < 1:
-        parser.error("--engagements and --repeat must be at least 1, --entries at least 0")
+    if min(args.sizes) < 1 or args.entries < 0 or args.repeat < 1:
+        parser.error("--sizes and --repeat must be at least 1, --entries at least 0")
     with throwaway_home("partnerdesk-web-bench-"):
         os.environ["PARTNERDESK_ALLOWED_HOSTS"] = "testserver"
-        table = measure(engagements=args.engagements, entries=args.entries, repeat=args.repeat)
+        table = measure(sizes=args.sizes, entries=args.entries, repeat=args.repeat)
     print_table(table)
 
 

@@ -39,6 +39,9 @@ def _notice(text: str) -> None:
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
 
+_LOGO_URL = re.compile(r"^(https://[^\s/\"'<>]+(/[^\s\"'<>]*)?|/(?![/\\])[^\s\"'<>]*)$")
+_COLOUR = re.compile(r"^#([0-9a-f]{3}|[0-9a-f]{6})$")
+
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
@@ -58,6 +61,27 @@ class OrganizationSection(_Section):
     fiscal_sponsor_name: NonEmpty
     fiscal_sponsor_email: str
     reference_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{0,9}$")] = "PD"
+    # Shown beside the name in the header of every page: an https:// address (the pages' security
+    # policy then allows images from its host) or a path on this site ("/static/logo.png").
+    logo_url: str = ""
+    # The header's colour, "#1d2433" or "#123"; empty: partnerdesk's own.
+    accent_colour: str = ""
+
+    @field_validator("logo_url")
+    @classmethod
+    def _logo_address(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _LOGO_URL.match(value):
+            raise ValueError(f"{value!r} is not an https:// address or a path starting with /")
+        return value
+
+    @field_validator("accent_colour")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value and not _COLOUR.match(value):
+            raise ValueError(f"{value!r} is not a colour written #rrggbb or #rgb")
+        return value
 
     _email = field_validator("fiscal_sponsor_email")(_check_email)
 

@@ -222,8 +222,9 @@ ENVIRONMENT: tuple[tuple[str, str, str], ...] = (
      "`imaps://user:pass@host[:port]/MAILBOX[?move=FOLDER]`, also `imap+tls://` (STARTTLS) and `imap://`"),
     ("PARTNERDESK_SECRET_KEY", "generated into `$PARTNERDESK_HOME/secret_key` on first start",
      "Django's secret key"),
-    ("PARTNERDESK_BASE_URL", "`http://127.0.0.1:8000`", "the address people reach the app at: links in "
-     "mail (sign-in, invitation, partner, check-in, technical form) are built from it"),
+    ("PARTNERDESK_BASE_URL", "`http://127.0.0.1:8000`; under `partnerdesk serve`, its `--host` and `--port`",
+     "the address people reach the app at: links in mail (sign-in, invitation, partner, check-in, "
+     "technical form) are built from it"),
     ("PARTNERDESK_ALLOWED_HOSTS", "`127.0.0.1,localhost`", "comma-separated host names the app answers to"),
     ("PARTNERDESK_CSRF_TRUSTED_ORIGINS", "none", "comma-separated origins, e.g. `https://desk.example.org`"),
     ("PARTNERDESK_SECURE_COOKIES", "`false`", "`true` when served over HTTPS"),

@@ -118,7 +118,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, allowing the profile's logo from its host (web/branding.py).
+    "partnerdesk.web.branding.BrandCSPMiddleware",
 ]
 
 # The pages use no inline script or style, so the policy can be strict.

@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from partnerdesk.web.views import agreement as agreement_views
 from partnerdesk.web.views import audit, auth, board, dashboard, engagement, inbox, outbox, partner, playbooks
+from partnerdesk.web.views import pages as site_pages
 from partnerdesk.web.views import partnership as partner_views
 from partnerdesk.web.views import technical as technical_views
 
@@ -169,11 +170,25 @@ urlpatterns = [
     path("inbox/<int:message_id>/confirm/", inbox.inbox_message_confirm, name="inbox-message-confirm"),
     path("inbox/<int:message_id>/dismiss/", inbox.inbox_message_dismiss, name="inbox-message-dismiss"),
     path("inbox/<int:message_id>/retry/", inbox.inbox_message_retry, name="inbox-message-retry"),
+    path(
+        "inbox/<int:message_id>/attachments/<int:number>/",
+        inbox.inbox_attachment,
+        name="inbox-attachment",
+    ),
     path("outbox/", outbox.outbox_list, name="outbox"),
+    path("outbox/<int:message_id>/", outbox.outbox_message, name="outbox-message"),
+    path(
+        "outbox/<int:message_id>/attachments/<int:number>/",
+        outbox.outbox_attachment,
+        name="outbox-attachment",
+    ),
     path("outbox/<int:message_id>/retry/", outbox.outbox_retry, name="outbox-retry"),
     path("login/", auth.SignInView.as_view(), name="login"),
     path("login/token/<str:token>/", auth.login_with_token, name="login-token"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", auth_views.LogoutView.as_view(next_page="signed-out"), name="logout"),
+    path("signed-out/", site_pages.signed_out, name="signed-out"),
+    path("brand.css", site_pages.brand_css, name="brand-css"),
+    path("favicon.ico", site_pages.favicon),
     path("welcome/<uidb64>/<token>/", auth.InvitationAcceptView.as_view(), name="invitation-accept"),
     # The admin signs in through the sign-in page above, so one throttle covers both (no name: a redirect).
     path("admin/login/", auth.admin_login),
@@ -193,3 +208,8 @@ urlpatterns = [
     path("p/docs/<str:token>/files/<int:document_id>/", partner.partner_download, name="partner-download"),
     path("p/docs/<str:token>/files/<int:document_id>/upload/", partner.partner_upload, name="partner-upload"),
 ]
+
+# Branded error pages that need no database (web/views/pages.py).
+handler403 = site_pages.forbidden
+handler404 = site_pages.not_found
+handler500 = site_pages.server_error

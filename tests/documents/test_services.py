@@ -200,10 +200,9 @@ def test_sharing_records_each_contact_and_queues_one_email_each_from_the_shared_
     assert body.startswith("Hello Lee Park,\n\n")
     assert "you can edit it" in body
     assert "Our notes for Thursday's meeting." in body
-    assert (
-        "Location: Partnerships/Agreements/Harbor University/Running notes -- Harbor University + 2i2c"
-        in body
-    )
+    # The title and a link the contact can open, never our folder path.
+    assert "Document: Running notes -- Harbor University + 2i2c\nOpen it here (this link works for" in body
+    assert "Partnerships/Agreements" not in body
     [entry] = _timeline(harbor, TimelineEntry.Kind.SHARE)
     assert entry.summary == (
         "Shared Running notes -- Harbor University + 2i2c with "

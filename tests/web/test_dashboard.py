@@ -94,7 +94,7 @@ def test_the_page_draws_the_pipeline_charts_as_svg(alice_client, alice):
 
 
 def test_the_dashboard_of_an_empty_pipeline_draws_empty_charts(alice_client, django_assert_max_num_queries):
-    with django_assert_max_num_queries(12):  # 12: no renewal to fetch the reminders of
+    with django_assert_max_num_queries(13):  # 13: no renewal to fetch the reminders of
         page = alice_client.get(reverse("dashboard")).content.decode()
     assert ">0 engagements</a>" in page and page.count("<svg") == 5
     assert "Nothing to forecast" in page and "No invoice outstanding." in page
@@ -223,9 +223,9 @@ def test_the_page_takes_a_fixed_number_of_queries_however_many_rows(
     alice_client, time_machine, django_assert_num_queries
 ):
     _partner_phase(time_machine)
-    # session, user, owners; counts, funnel, medians; renewals (agreements, their reminders),
-    # invoices, forecast, check-ins; pipeline value, won
-    with django_assert_num_queries(13):
+    # session, user, owners; counts, funnel, medians; renewals (per month, the soonest, their
+    # reminders), invoices, forecast, check-ins; pipeline value, won
+    with django_assert_num_queries(14):
         page = alice_client.get(reverse("dashboard")).content.decode()
     rows = page.count("<tr>")
 
@@ -241,6 +241,6 @@ def test_the_page_takes_a_fixed_number_of_queries_however_many_rows(
     run_due_work(raise_errors=True)
     CheckIn.objects.filter(rating__isnull=True).update(rating=3)
 
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         page = alice_client.get(reverse("dashboard")).content.decode()
     assert page.count("<tr>") > rows + 4 and "CHF" in page

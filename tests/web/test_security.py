@@ -46,7 +46,10 @@ PAGES = {
     "inbox-message-confirm": [1],
     "inbox-message-dismiss": [1],
     "inbox-message-retry": [1],
+    "inbox-attachment": [1, 1],
     "outbox": [],
+    "outbox-message": [1],
+    "outbox-attachment": [1, 1],
     "outbox-retry": [1],
     "partner-link-revoke": ["PD-1", 1],
     "partner-link-send": ["PD-1", 1],
@@ -70,7 +73,8 @@ PAGES = {
     "technical-answers": ["PD-1"],
     "technical-handoff": ["PD-1"],
 }
-PUBLIC = {"login", "login-token", "logout", "invitation-accept"}
+# signed-out: where sign-out lands; brand-css: the profile's header colour, for partners' pages too.
+PUBLIC = {"login", "login-token", "logout", "invitation-accept", "signed-out", "brand-css"}
 # Partner pages (p/docs/): no sign-in, each checks its token; tests/web/test_partner_access.py
 # tries every one of them with a made-up, revoked, expired and another partner's link.
 PARTNER = {

@@ -136,14 +136,15 @@ def _share_notification(
     profile = get_profile()
     team = profile.mailbox.display_name
     rights = "edit" if share.role == Share.Role.EDITOR else "view"
-    where = f"Link: {document.url}" if document.url else f"Location: {document.path}"
+    # The title and a link the contact can open; never our folder path, which means nothing to them.
+    where = f"Open it here: {document.url}" if document.url else ""
     if not document.url:
         # The local store has no web address: the contact opens what is shared with them on our
         # site, through a link of their own (it expires, and can be revoked on the engagement page).
         from partnerdesk.web.partner_links import LINK_LIFETIME, partner_link_create
 
         link = partner_link_create(contact=contact, actor=actor)
-        where += f"\nOpen it here (this link works for {LINK_LIFETIME.days} days): {link}"
+        where = f"Open it here (this link works for {LINK_LIFETIME.days} days): {link}"
     paragraphs = [
         f"Hello {contact.name}," if contact.name else "Hello,",
         f'{team} shared the document "{document.title}" with you; you can {rights} it.',

@@ -29,8 +29,9 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from partnerdesk.agreements.models import Agreement
@@ -77,8 +78,20 @@ def current_agreement(engagement: str = "pk") -> QuerySet[Agreement]:
 
 
 def current_agreements() -> QuerySet[Agreement]:
-    """Each engagement's current agreement, and no other."""
-    return Agreement.objects.filter(pk=Subquery(current_agreement("engagement").values("pk")[:1]))
+    """Each engagement's current agreement, and no other: the agreements ranked per engagement
+    in one pass (a window function), not looked up one engagement at a time."""
+    ranked = (
+        Agreement.objects.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("engagement_id")],
+                order_by=[_works_first().asc(), F("id").desc()],
+            )
+        )
+        .filter(rank=1)
+        .values("pk")
+    )
+    return Agreement.objects.filter(pk__in=ranked)
 
 
 def valued_current_agreements(engagements: QuerySet[Engagement] | None = None) -> QuerySet[Agreement]:
@@ -238,11 +251,14 @@ def renewing_agreements(*, today: dt.date) -> QuerySet[Agreement]:
 
 
 def renewals_report(
-    *, today: dt.date | None = None, engagements: QuerySet[Engagement] | None = None
+    *,
+    today: dt.date | None = None,
+    engagements: QuerySet[Engagement] | None = None,
+    limit: int | None = None,
 ) -> list[Row]:
     """Executed agreements whose term ends within the next 12 months (from today, inclusive),
     soonest first, with their renewal reminders, the renewal engagement and the outcome; of
-    `engagements` if given. Two queries."""
+    `engagements` if given, the first `limit` if given. Two queries."""
     today = today or clock.today()
     selected = renewing_agreements(today=today)
     if engagements is not None:
@@ -258,6 +274,8 @@ def renewals_report(
         )
         .order_by("term_end", "id")
     )
+    if limit is not None:
+        agreements = agreements[:limit]
     rows = []
     for agreement in agreements:
         assert agreement.term_end is not None
@@ -331,6 +349,24 @@ def invoices_report(*, today: dt.date | None = None) -> list[Row]:
             }
         )
     return rows
+
+
+def renewals_per_month(
+    *, today: dt.date, engagements: QuerySet[Engagement] | None = None
+) -> list[tuple[dt.date, int]]:
+    """(first of the month, terms ending) for this month and the next 12: one row of conditional
+    counts, however many agreements."""
+    selected = renewing_agreements(today=today)
+    if engagements is not None:
+        selected = selected.filter(engagement__in=engagements.values("pk"))
+    months = [add_months(today.replace(day=1), n) for n in range(RENEWAL_WINDOW_MONTHS + 1)]
+    counts = selected.aggregate(
+        **{
+            f"m{n}": Count("id", filter=Q(term_end__gte=month, term_end__lt=add_months(month, 1)))
+            for n, month in enumerate(months)
+        }
+    )
+    return [(month, counts[f"m{n}"]) for n, month in enumerate(months)]
 
 
 def outstanding_invoices() -> QuerySet[Invoice]:

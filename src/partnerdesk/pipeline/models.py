@@ -160,7 +160,15 @@ class TimelineEntry(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["engagement", "at"])]
+        indexes = [
+            models.Index(fields=["engagement", "at"]),
+            # The dashboard's history (web/dashboard.py): the stage changes alone, per engagement
+            # and in a period, without reading the notes and mail around them.
+            models.Index(
+                fields=["engagement", "at"], condition=models.Q(kind="stage_changed"), name="timeline_moves"
+            ),
+            models.Index(fields=["at"], condition=models.Q(kind="stage_changed"), name="timeline_moves_at"),
+        ]
         verbose_name_plural = "timeline entries"
 
     def __str__(self) -> str:

@@ -100,3 +100,13 @@ class Scorecard:
     @property
     def is_complete(self) -> bool:
         return not self.unknown
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the answers say against going on, though no guard stops it."""
+        if self.answer(Criterion.AUTHORITY) is Answer.NO:
+            return [
+                "Authority is no: this contact cannot make the buying decision. Find out who can, and who"
+                " else is involved, before qualifying the lead."
+            ]
+        return []

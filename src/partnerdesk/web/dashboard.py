@@ -14,7 +14,6 @@ Every filter is an owner ("" anyone, "-" no owner, or a username) and a period (
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -22,24 +21,25 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 
 from partnerdesk.lib import clock
 from partnerdesk.partnership.reports import (
     PIPELINE_STAGES,
-    RENEWAL_WINDOW_MONTHS,
     Row,
     forecast_items,
     outstanding_totals,
+    renewals_per_month,
     renewals_report,
     satisfaction_report,
     valued_current_agreements,
 )
-from partnerdesk.partnership.rules import add_months
 from partnerdesk.pipeline.models import Engagement, TimelineEntry
 from partnerdesk.pipeline.stages import Stage
 from partnerdesk.web.periods import Bucket, Period, midnight
 
 FUNNEL = (Stage.LEAD, Stage.QUALIFIED_LEAD, Stage.PROSPECT, Stage.PARTNER)
+RENEWALS_SHOWN = 10  # the soonest; the list behind the tile has them all
 
 
 @dataclass
@@ -127,23 +127,41 @@ def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return list(cursor.fetchall())
 
 
+# Stage changes are found through their own partial index (pipeline 0006), which the database
+# uses only when the query names the kind as a literal.
+MOVES = f"t.kind = '{TimelineEntry.Kind.STAGE_CHANGED.value}'"
+
+
 def _counts(filters: DashboardFilters, buckets: list[Bucket]) -> tuple[int, dict[str, int], list[int]]:
-    """All engagements, per stage now, and created in each bucket: one row of conditional counts."""
+    """Engagements per stage now (the stage index), and those created in each bucket (only the
+    period's rows read): one query."""
     engagement = Engagement._meta.db_table
     owner, params = _owner_sql(filters, "e")
-    columns = ["COUNT(*)"]
-    stage_params: list[Any] = []
-    for stage in Stage:
-        columns.append("SUM(CASE WHEN e.stage = %s THEN 1 ELSE 0 END)")
-        stage_params.append(stage.value)
-    for bucket in buckets:
-        columns.append("SUM(CASE WHEN e.created_at >= %s AND e.created_at < %s THEN 1 ELSE 0 END)")
-        stage_params += [_param(midnight(bucket.start)), _param(midnight(bucket.end))]
-    sql = f"SELECT {', '.join(columns)} FROM {engagement} e WHERE 1 = 1{owner}"
-    [row] = _fetch(sql, stage_params + params)
-    values = [int(value or 0) for value in row]
-    stages = {stage.value: values[1 + number] for number, stage in enumerate(Stage)}
-    return values[0], stages, values[1 + len(Stage) :]
+    bucket_params: list[Any] = []
+    whens = []
+    for number, bucket in enumerate(buckets[1:], start=1):
+        whens.append(f"WHEN e.created_at < %s THEN '{number - 1}'")
+        bucket_params.append(_param(midnight(bucket.start)))
+    which = f"CASE {' '.join(whens)} ELSE '{len(buckets) - 1}' END" if whens else "'0'"
+    sql = (
+        f"SELECT 'stage', e.stage, COUNT(*) FROM {engagement} e WHERE 1 = 1{owner} GROUP BY e.stage"
+        f" UNION ALL SELECT 'bucket', {which}, COUNT(*) FROM {engagement} e"
+        f" WHERE e.created_at >= %s AND e.created_at < %s{owner} GROUP BY 2"
+    )
+    window = (
+        [_param(midnight(buckets[0].start)), _param(midnight(buckets[-1].end))] if buckets else [None, None]
+    )
+    rows = (
+        _fetch(sql, [*params, *bucket_params, *window, *params])
+        if buckets
+        else _fetch(sql.split(" UNION ALL ")[0], params)
+    )
+    stages = {key: int(count) for kind, key, count in rows if kind == "stage"}
+    created = dict.fromkeys(range(len(buckets)), 0)
+    for kind, key, count in rows:
+        if kind == "bucket":
+            created[int(key)] = int(count)
+    return sum(stages.values()), stages, [created[n] for n in range(len(buckets))]
 
 
 def _funnel(filters: DashboardFilters) -> dict[str, tuple[int, int]]:
@@ -172,11 +190,11 @@ def _funnel(filters: DashboardFilters) -> dict[str, tuple[int, int]]:
     )
     sql = (
         f"SELECT COUNT(*), {sums} FROM (SELECT e.id, {flags} FROM {engagement} e"
-        f" LEFT JOIN {timeline} t ON t.engagement_id = e.id AND t.kind = %s"
+        f" LEFT JOIN {timeline} t ON t.engagement_id = e.id AND {MOVES}"
         f" AND {_json_text('t.data', 'from')} IS NOT NULL AND {to} IS NOT NULL"
         f" WHERE 1 = 1{owner}{since} GROUP BY e.id) reached"
     )
-    [row] = _fetch(sql, [TimelineEntry.Kind.STAGE_CHANGED.value, *params, *period_params])
+    [row] = _fetch(sql, [*params, *period_params])
     _, *values = (int(value or 0) for value in row)
     figures: dict[str, tuple[int, int]] = {}
     position = 0
@@ -188,42 +206,68 @@ def _funnel(filters: DashboardFilters) -> dict[str, tuple[int, int]]:
     return figures
 
 
-def _medians(filters: DashboardFilters, now: dt.datetime) -> dict[tuple[str, str], float]:
+def _medians(
+    filters: DashboardFilters, now: dt.datetime, counts: dict[str, int]
+) -> dict[tuple[str, str], float]:
     """Median days per ("stay", stage) over the stays that ended in the period, and per ("age",
-    stage) over the engagements in a stage now. A stay starts at the stage change before (or the
-    engagement's creation) and ends at the next one."""
+    stage) over the engagements in a stage now (`counts` of them): one query.
+
+    A stay starts at the stage change before it (or the engagement's creation) and ends at its
+    own; only the period's stage changes are read, each finding the one before through the
+    index. An age's median is the middle one or two rows of the stage's index, reached by
+    OFFSET: days are worked out for those rows alone."""
     engagement, timeline = Engagement._meta.db_table, TimelineEntry._meta.db_table
     owner, params = _owner_sql(filters, "e")
-    origin = _json_text("t.data", "from")
-    started = "COALESCE(LAG(t.at) OVER (PARTITION BY t.engagement_id ORDER BY t.at, t.id), e.created_at)"
-    ended = ""
+    origin, to = _json_text("t.data", "from"), _json_text("t.data", "to")
+    before_origin, before_to = _json_text("p.data", "from"), _json_text("p.data", "to")
+    before = (
+        f"(SELECT p.at FROM {timeline} p WHERE {MOVES.replace('t.', 'p.')}"
+        " AND p.engagement_id = t.engagement_id AND (p.at < t.at OR (p.at = t.at AND p.id < t.id))"
+        f" AND {before_origin} IS NOT NULL AND {before_to} IS NOT NULL ORDER BY p.at DESC, p.id DESC LIMIT 1)"
+    )
+    in_period = ""
     period_params: list[Any] = []
     if filters.period.start is not None:
-        ended = " WHERE ended >= %s AND ended < %s"
+        in_period = " AND t.at >= %s AND t.at < %s"
         period_params = [_param(filters.period.start_at()), _param(filters.period.end_at())]
+    days = _at_least_zero(_days_between("t.at", f"COALESCE({before}, e.created_at)"))
     stays = (
-        f"SELECT {origin} AS stage, {_at_least_zero(_days_between('t.at', started))} AS days, t.at AS ended"
-        f" FROM {timeline} t JOIN {engagement} e ON e.id = t.engagement_id"
-        f" WHERE t.kind = %s AND {origin} IS NOT NULL AND {_json_text('t.data', 'to')} IS NOT NULL{owner}"
+        f"SELECT {origin} AS stage, {days} AS days FROM {timeline} t JOIN {engagement} e"
+        f" ON e.id = t.engagement_id WHERE {MOVES}{in_period}"
+        f" AND {origin} IS NOT NULL AND {to} IS NOT NULL{owner}"
     )
-    ranked = (
-        "ROW_NUMBER() OVER (PARTITION BY stage ORDER BY days) AS n, COUNT(*) OVER (PARTITION BY stage) AS c"
-    )
-    ages = (
-        f"SELECT 'age' AS kind, e.stage AS stage, {_at_least_zero(_days_between('%s', 'e.stage_changed_at'))}"
-        f" AS days FROM {engagement} e WHERE 1 = 1{owner}"
-    )
-    sql = (
-        f"SELECT kind, stage, AVG(days) FROM ("
-        f"SELECT 'stay' AS kind, stage, days, {ranked} FROM ({stays}) stays{ended}"
-        f" UNION ALL SELECT kind, stage, days, {ranked} FROM ({ages}) ages"
-        f") ranked WHERE n IN ((c + 1) / 2, (c + 2) / 2) GROUP BY kind, stage"
-    )
-    rows = _fetch(
-        sql,
-        [TimelineEntry.Kind.STAGE_CHANGED.value, *params, *period_params, _param(now), *params],
-    )
-    return {(kind, stage): float(days) for kind, stage, days in rows}
+    parts = [
+        "SELECT 'stay', stage, AVG(days) FROM (SELECT stage, days,"
+        " ROW_NUMBER() OVER (PARTITION BY stage ORDER BY days) AS n, COUNT(*) OVER (PARTITION BY stage) AS c"
+        f" FROM ({stays}) stays) ranked WHERE n IN ((c + 1) / 2, (c + 2) / 2) GROUP BY stage"
+    ]
+    all_params: list[Any] = [*period_params, *params]
+    age = _at_least_zero(_days_between("%s", "middle.changed"))
+    for stage in Stage:
+        count = counts.get(stage.value, 0)
+        if not count:
+            continue
+        parts.append(
+            f"SELECT 'age', '{stage.value}', AVG({age}) FROM (SELECT e.stage_changed_at AS changed"
+            f" FROM {engagement} e WHERE e.stage = '{stage.value}'{owner}"
+            " ORDER BY e.stage_changed_at LIMIT %s OFFSET %s) middle"
+        )
+        all_params += [_param(now), *params, 2 - count % 2, (count - 1) // 2]
+    rows = _fetch(" UNION ALL ".join(parts), all_params)
+    return {(kind, stage): float(days) for kind, stage, days in rows if days is not None}
+
+
+def won_engagements(period: Period) -> QuerySet[Engagement]:
+    """Engagements that moved to Partner within the period (the stage changes of the period
+    alone are read, through their index)."""
+    timeline = TimelineEntry._meta.db_table
+    sql = f"SELECT t.engagement_id FROM {timeline} t WHERE {MOVES} AND t.at < %s"
+    params: list[Any] = [_param(period.end_at())]
+    if period.start is not None:
+        sql += " AND t.at >= %s"
+        params.append(_param(period.start_at()))
+    sql += f" AND {_json_text('t.data', 'to')} = '{Stage.PARTNER.value}'"
+    return Engagement.objects.filter(pk__in=RawSQL(sql, params))
 
 
 def dashboard_figures(filters: DashboardFilters) -> Dashboard:
@@ -232,7 +276,7 @@ def dashboard_figures(filters: DashboardFilters) -> Dashboard:
     buckets = filters.period.buckets()
     total, counts, created = _counts(filters, buckets)
     funnel = _funnel(filters)
-    medians = _medians(filters, now)
+    medians = _medians(filters, now, counts)
     stages = [
         StageFigures(
             stage=stage,
@@ -294,7 +338,7 @@ class Outstanding:
 @dataclass
 class PartnerReports:
     forecast: list[Row]  # forecast rows (month, currency), in order: open engagements, this month on
-    renewals: list[Row]  # renewals_report's rows: soonest term end first
+    renewals: list[Row]  # renewals_report's rows, the first RENEWALS_SHOWN: soonest term end first
     renewal_months: list[tuple[dt.date, int]]  # (first of the month, terms ending), in order
     outstanding: list[Outstanding]  # one per currency, in order
     satisfaction: list[Row]  # satisfaction_report's rows: one per quarter, in order
@@ -306,6 +350,10 @@ class PartnerReports:
     @property
     def overdue(self) -> int:
         return sum(o.overdue for o in self.outstanding)
+
+    @property
+    def renewals_due(self) -> int:
+        return sum(count for _, count in self.renewal_months)
 
 
 def _forecast_rows(filters: DashboardFilters, today: dt.date) -> list[Row]:
@@ -324,27 +372,20 @@ def _forecast_rows(filters: DashboardFilters, today: dt.date) -> list[Row]:
 
 
 def partner_figures(filters: DashboardFilters, *, today: dt.date | None = None) -> PartnerReports:
-    """The forecast (open engagements, this month on), renewals, invoices outstanding and the
-    satisfaction trend, of the owner's engagements. Five queries (four with no renewal)."""
+    """The forecast (open engagements, this month on), renewals (counts per month, the soonest
+    few), invoices outstanding and the satisfaction trend, of the owner's engagements. Six
+    queries (five with no renewal)."""
     today = today or clock.today()
     engagements = filters.engagements()
-    renewals = renewals_report(today=today, engagements=engagements)
-    per_month: dict[dt.date, int] = defaultdict(int)
-    for row in renewals:
-        per_month[row["term_end"].replace(day=1)] += 1
-    months: list[dt.date] = []
-    month, last = today.replace(day=1), add_months(today, RENEWAL_WINDOW_MONTHS).replace(day=1)
-    while month <= last:
-        months.append(month)
-        month = add_months(month, 1)
+    renewal_months = renewals_per_month(today=today, engagements=engagements)
     outstanding = [
         Outstanding(row["currency"], row["invoices"], row["amount"], row["overdue"], row["overdue_amount"])
         for row in outstanding_totals(today=today, engagements=engagements)
     ]
     return PartnerReports(
         forecast=_forecast_rows(filters, today),
-        renewals=renewals,
-        renewal_months=[(month, per_month.get(month, 0)) for month in months],
+        renewals=renewals_report(today=today, engagements=engagements, limit=RENEWALS_SHOWN),
+        renewal_months=renewal_months,
         outstanding=outstanding,
         satisfaction=satisfaction_report(engagements=engagements),
     )
@@ -353,8 +394,6 @@ def partner_figures(filters: DashboardFilters, *, today: dt.date | None = None) 
 def tiles(filters: DashboardFilters, reports: PartnerReports) -> Tiles:
     """The tiles: the pipeline's value (one query), won in the period (one query); the forecast,
     renewals and overdue invoices come from the reports already read."""
-    from partnerdesk.web.engagement_list import won_engagements
-
     pipeline_value, valued = Money(), 0
     engagements = filters.engagements()
     sums = (
@@ -383,7 +422,7 @@ def tiles(filters: DashboardFilters, reports: PartnerReports) -> Tiles:
         forecast=forecast,
         forecast_engagements=sum(row["engagements"] for row in reports.forecast),
         won=won.count(),
-        renewals=len(reports.renewals),
+        renewals=reports.renewals_due,
         overdue=reports.overdue,
         overdue_amount=overdue_amount,
     )

@@ -15,7 +15,6 @@ from django import forms
 from django.db.models import (
     Case,
     DateField,
-    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -33,8 +32,9 @@ from partnerdesk.partnership.reports import (
     renewing_agreements,
     with_current_value,
 )
-from partnerdesk.pipeline.models import Engagement, Task, TimelineEntry
+from partnerdesk.pipeline.models import Engagement, Task
 from partnerdesk.pipeline.stages import Stage
+from partnerdesk.web.dashboard import won_engagements
 from partnerdesk.web.periods import DEFAULT_PERIOD, PERIODS, Period, midnight, period_of
 from partnerdesk.web.queries import BoardFilters, board_engagements
 
@@ -59,16 +59,6 @@ SORTS = {
     "due": "Next due",
 }
 DEFAULT_SORT = "reference"
-
-
-def won_engagements(period: Period) -> QuerySet[Engagement]:
-    """Engagements that moved to Partner within the period."""
-    moves = TimelineEntry.objects.filter(
-        engagement=OuterRef("pk"), kind=TimelineEntry.Kind.STAGE_CHANGED, data__to=Stage.PARTNER.value
-    ).filter(at__lt=period.end_at())
-    if period.start is not None:
-        moves = moves.filter(at__gte=period.start_at())
-    return Engagement.objects.filter(Exists(moves))
 
 
 def in_set(

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
 
 from partnerdesk.lib.addresses import parse_contact
 from partnerdesk.pipeline.qualification import (
@@ -99,7 +100,8 @@ class LeadForm(forms.Form):
         label="Contacts",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text='One per line, as "Name <email@example.org>".',
+        # Django shows help text as HTML: the address's angle brackets must be escaped to be seen.
+        help_text=format_html('One per line, as "{}".', "Name <email@example.org>"),
     )
     note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

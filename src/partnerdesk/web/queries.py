@@ -195,11 +195,14 @@ def board_columns(filters: BoardFilters) -> list[Column]:
     counts = dict(selected.order_by().values_list("stage").annotate(n=Count("id")))
     totals = _totals(selected)
     stages = [filters.stage] if filters.stage else list(BOARD_STAGES)
-    first_pages = list(
-        _with_card_facts(selected)
-        .annotate(position=Window(RowNumber(), partition_by=[F("stage")], order_by=list(_CARD_ORDER)))
+    # The first page of each column is chosen first; only its cards are looked into further.
+    first_page_ids = (
+        selected.annotate(position=Window(RowNumber(), partition_by=[F("stage")], order_by=list(_CARD_ORDER)))
         .filter(position__lte=PAGE_SIZE)
-        .order_by("stage", *_CARD_ORDER)
+        .values("pk")
+    )
+    first_pages = list(
+        _with_card_facts(Engagement.objects.filter(pk__in=first_page_ids)).order_by("stage", *_CARD_ORDER)
     )
     by_stage: dict[str, list[Card]] = defaultdict(list)
     for card in _cards(first_pages):
@@ -219,7 +222,8 @@ def board_column(filters: BoardFilters, stage: Stage, *, offset: int) -> Column:
     """One page of one column, from `offset`: two queries (the column's value is on the board)."""
     selected = board_engagements(filters).filter(stage=stage.value)
     count = selected.count()
-    page = list(_with_card_facts(selected).order_by(*_CARD_ORDER)[offset : offset + PAGE_SIZE])
+    page_ids = selected.order_by(*_CARD_ORDER).values("pk")[offset : offset + PAGE_SIZE]
+    page = list(_with_card_facts(Engagement.objects.filter(pk__in=page_ids)).order_by(*_CARD_ORDER))
     return Column(stage, count, _cards(page), offset=offset)
 
 

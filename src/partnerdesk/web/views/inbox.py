@@ -12,14 +12,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from partnerdesk.inbound.models import InboundMessage
-from partnerdesk.inbound.parsing import parse_message
 from partnerdesk.inbound.store import message_raw
 from partnerdesk.inbound.trust import held_message_dismiss, held_message_release, quarantined_message_retry
 from partnerdesk.profile import get_profile
 from partnerdesk.web.access import actor_of
+from partnerdesk.web.mail_view import ShownMessage, attachment_response, message_shown
 from partnerdesk.web.views.outbox import mail_list_page
-
-MAX_SHOWN_TEXT = 100_000
 
 
 def _message_or_404(message_id: int) -> InboundMessage:
@@ -46,16 +44,31 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
 def inbox_message(request: HttpRequest, message_id: int) -> HttpResponse:
     message = _message_or_404(message_id)
     try:
-        parsed = parse_message(message_raw(message))
+        shown = message_shown(message_raw(message))
     except OSError:  # an oversized message kept as a file that is gone
-        parsed = None
+        shown = ShownMessage(None, unreadable="its file is missing from the data folder")
+    parsed = shown.parsed
+    name = parsed.from_name if parsed else ""
     context = {
         "message": message,
         "parsed": parsed,
-        "text": parsed.text[:MAX_SHOWN_TEXT] if parsed else "",
+        "shown": shown,
+        "from_line": f"{name} <{message.from_addr}>" if name else message.from_addr,
         "reference": message.engagement.reference if message.engagement else "",
     }
     return render(request, "partnerdesk/inbox_message.html", context)
+
+
+@login_required
+@require_GET
+def inbox_attachment(request: HttpRequest, message_id: int, number: int) -> HttpResponse:
+    try:
+        response = attachment_response(message_raw(_message_or_404(message_id)), number)
+    except OSError:
+        response = None
+    if response is None:
+        raise Http404("no such attachment")
+    return response
 
 
 @login_required

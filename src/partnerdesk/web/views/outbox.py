@@ -1,11 +1,12 @@
-"""The outbox: queued, sent and failed messages, with the error, and Retry for a failed one."""
+"""The outbox: queued, sent and failed messages, with the error, and Retry for a failed one; and one
+message's page, with what was sent (headers, text and HTML parts, attachments to download)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -16,6 +17,7 @@ from partnerdesk.mail.outbox import message_retry
 from partnerdesk.pipeline.services import ServiceError
 from partnerdesk.profile import get_profile
 from partnerdesk.web.access import outbox_message_or_404, safe_next
+from partnerdesk.web.mail_view import attachment_response, message_shown
 
 PER_PAGE = 50
 
@@ -45,6 +47,35 @@ def mail_list_page(
 @require_GET
 def outbox_list(request: HttpRequest) -> HttpResponse:
     return mail_list_page(request, model=OutboxMessage, template="partnerdesk/outbox.html")
+
+
+def _message_with_bytes_or_404(message_id: int) -> OutboxMessage:
+    message = OutboxMessage.objects.select_related("engagement__organization").filter(pk=message_id).first()
+    if message is None:
+        raise Http404("no such message")
+    return message
+
+
+@login_required
+@require_GET
+def outbox_message(request: HttpRequest, message_id: int) -> HttpResponse:
+    message = _message_with_bytes_or_404(message_id)
+    context = {
+        "message": message,
+        "shown": message_shown(bytes(message.raw)),
+        "engagement": message.engagement,
+        "attachment_url": "outbox-attachment",
+    }
+    return render(request, "partnerdesk/outbox_message.html", context)
+
+
+@login_required
+@require_GET
+def outbox_attachment(request: HttpRequest, message_id: int, number: int) -> HttpResponse:
+    response = attachment_response(bytes(_message_with_bytes_or_404(message_id).raw), number)
+    if response is None:
+        raise Http404("no such attachment")
+    return response
 
 
 @login_required

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 from typing import Any
 
 from django.conf import settings
@@ -10,9 +11,33 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from partnerdesk.lib.commands import PartnerdeskCommand
+from partnerdesk.lib.env import env_str
 from partnerdesk.mail.worker import DATABASE_ERRORS, error_line
 from partnerdesk.profile import get_profile, profile_path
 from partnerdesk.web.login_links import first_user_ensure, login_link_create
+
+WILDCARD_HOSTS = {"", "0.0.0.0", "::"}
+
+
+def served_base_url(host: str, port: int) -> str:
+    """The address the printed and emailed links use when PARTNERDESK_BASE_URL is not set."""
+    if host in WILDCARD_HOSTS:
+        host = "127.0.0.1"  # listening everywhere: this machine, at least, reaches it there
+    try:
+        if ipaddress.ip_address(host).version == 6:
+            host = f"[{host}]"
+    except ValueError:
+        pass  # a host name
+    return f"http://{host}:{port}"
+
+
+def links_follow_the_server(host: str, port: int) -> bool:
+    """Point this process's links (the sign-in link, the embedded worker's mail) at --host/--port,
+    unless PARTNERDESK_BASE_URL says where people reach the app. Returns whether it did."""
+    if env_str("PARTNERDESK_BASE_URL") is not None:
+        return False
+    settings.PARTNERDESK_BASE_URL = served_base_url(host, port)
+    return True
 
 
 class Command(PartnerdeskCommand):
@@ -57,6 +82,7 @@ class Command(PartnerdeskCommand):
                 "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for"},
                 "clear_untrusted_proxy_headers": True,
             }
+        followed = links_follow_the_server(host, port)
         try:
             if not no_migrate:
                 call_command("migrate", interactive=False, verbosity=0)
@@ -66,8 +92,16 @@ class Command(PartnerdeskCommand):
         profile = get_profile()
         self.stdout.write(
             f"partnerdesk for {profile.organization.name} (profile: {profile_path()})\n"
-            f"Serving on http://{host}:{port}/\n"
+            f"Serving on {served_base_url(host, port)}/\n"
         )
+        if followed and host in WILDCARD_HOSTS:
+            self.stdout.write(
+                "Links in pages and emails point at this machine (127.0.0.1): set PARTNERDESK_BASE_URL to "
+                "the address people reach partnerdesk at.\n"
+            )
+        elif not followed:
+            base = settings.PARTNERDESK_BASE_URL
+            self.stdout.write(f"Links in pages and emails use PARTNERDESK_BASE_URL ({base})\n")
         if proxy:
             self.stdout.write(
                 f"Behind a TLS proxy: X-Forwarded-Proto and X-Forwarded-For are taken from "
