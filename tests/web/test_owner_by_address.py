@@ -47,3 +47,11 @@ def test_a_provisional_name_is_shown_as_such(staff_client, alice_actor):
     )
     page = staff_client.get(reverse("engagement", args=[engagement.reference])).content.decode()
     assert "The organization's name is provisional" in page
+
+
+def test_the_engagement_page_links_to_its_audit_trail(staff_client, harbor):
+    page = staff_client.get(reverse("engagement", args=[harbor.reference])).content.decode()
+    link = reverse("engagement-audit", args=[harbor.reference])
+    assert f'href="{link}"' in page
+    download = staff_client.get(link)
+    assert download.status_code == 200 and download["Content-Type"].startswith("text/csv")
