@@ -15,6 +15,7 @@ import random
 import re
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -249,3 +250,16 @@ def test_ingest_reads_a_folder_in_chunks_and_a_second_run_finds_everything_store
     assert again.code == 0
     assert "25 file(s): 0 new, 25 already stored, 0 processed" in again.out
     assert InboundMessage.objects.filter(status=Status.PROCESSED).count() == 25
+
+
+def test_an_oversized_message_in_a_chunk_is_kept_as_a_file_and_quarantined_and_the_others_go_on():
+    big = eml("no_message_id.eml") + b"x" * (30 * 2**20)
+    report = chunk_ingest([big, eml("latin1.eml")], channel=InboundMessage.Channel.MAILGATE)
+
+    assert (report.new, report.processed) == (2, 1)
+    kept, renee = report.messages
+    kept.refresh_from_db()
+    assert kept.status == Status.QUARANTINED and kept.outcome.startswith("oversized: 31,457,")
+    assert kept.raw is None and Path(kept.raw_path).read_bytes() == big
+    renee.refresh_from_db()
+    assert renee.status == Status.PROCESSED and renee.route == "new_lead"

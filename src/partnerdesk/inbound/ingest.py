@@ -84,12 +84,13 @@ class _Reading:
     parsed: ParsedMessage
     status: str
     outcome: str
+    oversized: bool = False
 
 
 def _read(raw: bytes, limit: int) -> _Reading:
     if len(raw) > limit:
         return _Reading(raw, oversized_head(raw), Status.QUARANTINED,
-                        f"oversized: {len(raw):,} bytes; the limit is {limit:,}")  # fmt: skip
+                        f"oversized: {len(raw):,} bytes; the limit is {limit:,}", oversized=True)  # fmt: skip
     parsed = parse_message(raw)
     if parsed.unparseable:
         return _Reading(raw, parsed, Status.QUARANTINED, parsed.unparseable)
@@ -142,7 +143,7 @@ def _store(
             continue
         parsed = reading.parsed
         raw_path = ""
-        if reading.outcome.startswith("oversized:"):
+        if reading.oversized:
             # Kept as a file: a database row is no place for a 30 MB blob. Written before the row.
             path = spool_write(reading.raw, quarantine_folder())
             files.append(path)
