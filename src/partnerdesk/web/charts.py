@@ -106,7 +106,11 @@ def column_chart(*, chart_id: str, title: str, columns: list[ColumnBar]) -> Safe
         x = 2 + index * column_width
         middle = x + column_width / 2
         bar_height = plot_height * column.value / top
-        group = column.group if column.group != previous_group else ""
+        # A group is written where it starts, unless the next column starts another (no room):
+        # December 2026 then January 2027 writes 2027 alone.
+        following = columns[index + 1].group if index + 1 < len(columns) else column.group
+        starts = column.group != previous_group
+        group = column.group if starts and (following == column.group or index + 1 == len(columns)) else ""
         previous_group = column.group
         content = format_html(
             '<g class="column"><rect class="bar" x="{}" y="{}" width="{}" height="{}"></rect>'

@@ -49,6 +49,14 @@ SETS = {
     "overdue": "with an overdue invoice",
 }
 
+SET_CHOICES = {
+    "pipeline": "In the pipeline",
+    "forecast": "In the forecast",
+    "won": "Won",
+    "renewals": "Renewals due",
+    "overdue": "Overdue invoices",
+}
+
 SORTS = {
     "reference": "Reference",
     "organization": "Organization",
@@ -85,7 +93,9 @@ class ListForm(forms.Form):
     stage = forms.ChoiceField(
         label="Stage", required=False, choices=[("", "Any stage"), *((s.value, s.label) for s in Stage)]
     )
-    among = forms.ChoiceField(label="Among", required=False, choices=[("", "All engagements"), *SETS.items()])
+    among = forms.ChoiceField(
+        label="Among", required=False, choices=[("", "All engagements"), *SET_CHOICES.items()]
+    )
     period = forms.ChoiceField(label="Won in", required=False, choices=list(PERIODS.items()))
     created_from = forms.DateField(
         label="Created from", required=False, widget=forms.DateInput(attrs={"type": "date"})

@@ -29,7 +29,9 @@ class DashboardFilterForm(forms.Form):
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     users = owners()
-    form = DashboardFilterForm(request.GET or None, usernames=[name for _, name in users])
+    form = DashboardFilterForm(
+        request.GET or None, initial={"period": DEFAULT_PERIOD}, usernames=[name for _, name in users]
+    )
     form.is_valid()  # an invalid value is ignored rather than hiding the dashboard
     data = getattr(form, "cleaned_data", {})
     owner = data.get("owner") or ""
