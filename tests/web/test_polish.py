@@ -320,3 +320,23 @@ def test_the_playbooks_page_shows_file_names_not_server_paths(alice_client, prof
     assert "hail-the-lead.toml (shipped with partnerdesk)" in page
     assert "<code>broken.toml</code>" in page
     assert str(DEFAULTS_DIR) not in page and str(team) not in page and str(tmp_path) not in page
+
+
+def test_a_refusal_keeps_its_list_and_a_failed_step_loses_its_class_name(alice_client, harbor, monkeypatch):
+    from partnerdesk.playbooks.steps import email as email_step
+
+    # A refusal message is HTML (a list of what is missing): it stays a list.
+    refused = alice_client.post(
+        reverse("engagement-move", args=[harbor.reference]), {"to": "qualified-lead"}, follow=True
+    ).content.decode()
+    assert "cannot move to Qualified Lead" in refused and "<li>" in refused.split("cannot move to")[1]
+
+    # A bug in a step: the page says what happened, the class name stays in the log.
+    def broken(*args, **kwargs):
+        raise KeyError("contact")
+
+    monkeypatch.setattr(email_step, "message_queue", broken)
+    run = alice_client.post(reverse("playbook-run", args=[harbor.reference, "hail-the-lead"]), follow=True)
+    page = run.content.decode()
+    assert "unexpected error: &#x27;contact&#x27;" in page
+    assert "KeyError" not in page

@@ -276,7 +276,8 @@ def tickler_fire(
         wait = RETRY_AFTER[min(attempts, len(RETRY_AFTER) - 1)]
         Tickler.objects.filter(pk=tickler_id, status=from_status).update(
             attempts=attempts + 1,
-            last_error=f"{type(exc).__name__}: {exc}",
+            # The Partner section shows it: the words, not the class (the caller logs the traceback).
+            last_error=f"unexpected error: {exc}" if str(exc) else "unexpected error (see the log)",
             next_attempt_at=clock.now() + wait,
         )
         raise

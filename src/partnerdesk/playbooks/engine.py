@@ -7,6 +7,7 @@ resumes from where it stopped and does nothing twice. A dry-run writes nothing a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from partnerdesk.playbooks.context import (
 from partnerdesk.playbooks.models import PlaybookRun, StepRun
 from partnerdesk.playbooks.specs import PlaybookSpec, render
 from partnerdesk.playbooks.steps import StepOutcome, step_kinds
+
+log = logging.getLogger("partnerdesk.playbooks")
 
 
 class PlaybookRefused(services.ServiceError):
@@ -386,11 +389,11 @@ def playbook_run(
                 with transaction.atomic():
                     _step_done(step_run, outcome)
         except Exception as exc:  # noqa: BLE001 - any failure stops the run where it can resume
-            error = (
-                str(exc)
-                if isinstance(exc, StepFailed | services.ServiceError)
-                else f"{type(exc).__name__}: {exc}"
-            )
+            if isinstance(exc, StepFailed | services.ServiceError):
+                error = str(exc)
+            else:  # a bug: its class and traceback go to the log, the page says what happened
+                log.exception("playbook %s, step %s failed", spec.name, step.id)
+                error = f"unexpected error: {exc}" if str(exc) else "unexpected error (see the log)"
             with transaction.atomic():
                 step_run.status = StepRun.Status.FAILED
                 step_run.error = error

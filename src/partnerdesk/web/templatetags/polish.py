@@ -30,7 +30,7 @@ def brand() -> Brand:
     return current_brand()
 
 
-@register.filter
+@register.filter(is_safe=True)  # what it cuts out cannot make markup: safe stays safe
 def plain_error(value: object) -> str:
     """An error as stored (it may name a Python exception class) in the words a user reads."""
     text = without_paths(_ERRNO.sub("", _CLASS_PREFIX.sub("", str(value or "")))).strip()
