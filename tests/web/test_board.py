@@ -69,7 +69,7 @@ def test_a_card_shows_days_in_stage_and_the_maniac_t_unknowns_or_the_next_task(a
     )
     services.task_create(engagement=harbor, title="Later, no date", actor=services.Actor("alice"))
     card = alice_client.get(reverse("home")).content.decode().split(f'id="card-{harbor.pk}"')[1]
-    assert "Next task: Send the demo link (due 2031-01-02)" in card.split("</article>")[0]
+    assert '<span class="due">Due 2031-01-02</span>: Send the demo link' in card.split("</article>")[0]
 
 
 def test_moving_a_card_runs_the_guard_and_the_refusal_names_the_handbook_questions(alice_client, harbor):

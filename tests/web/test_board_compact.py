@@ -34,7 +34,7 @@ def test_a_card_shows_organization_value_owner_days_in_stage_and_next_due(alice_
     assert f"{harbor.reference} Harbor University" in card
     assert '<span class="value">USD 24,000</span>' in card
     assert '<span class="owner">alice</span>' in card and "3 days in stage" in card
-    assert "Next task: Send the demo (due 2031-01-02)" in card
+    assert '<span class="due">Due 2031-01-02</span>: Send the demo' in card
     # One line to move it: a "Move to" list, a reason shown only for closing or reopening, Move.
     assert '<option value="">Move to…</option>' in card and card.count("<select") == 1
     assert "@example.org" not in card  # contacts are on the engagement page, not the card
