@@ -340,3 +340,36 @@ def test_a_refusal_keeps_its_list_and_a_failed_step_loses_its_class_name(alice_c
     page = run.content.decode()
     assert "unexpected error: &#x27;contact&#x27;" in page
     assert "KeyError" not in page
+
+
+def test_serve_prints_a_sign_in_link_on_the_port_it_listens_on(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.smtp_server import free_port
+
+    port = free_port()
+    env = {**os.environ, "PARTNERDESK_HOME": str(tmp_path / "home")}
+    for name in ("PARTNERDESK_BASE_URL", "DATABASE_URL", "PARTNERDESK_CONFIG"):
+        env.pop(name, None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "partnerdesk.cli", "serve", "--port", str(port), "--no-worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        printed = []
+        while not any("/login/token/" in line for line in printed):
+            line = server.stdout.readline()
+            assert line, "serve exited before printing a sign-in link: " + "".join(printed)
+            printed.append(line)
+        [link] = [line.strip() for line in printed if "/login/token/" in line]
+        assert link.startswith(f"http://127.0.0.1:{port}/login/token/")
+        assert f"Serving on http://127.0.0.1:{port}/\n" in printed
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
