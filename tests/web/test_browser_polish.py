@@ -141,3 +141,27 @@ def test_a_partner_rates_the_partnership_with_one_click_on_a_branded_page(
     _shot(page, f"check-in-done-{size[0]}")
     answered = CheckIn.objects.get(email="lee@harbor.example.edu")
     assert (answered.rating, answered.comment) == (5, "Very responsive team.")
+
+
+@SIZES
+def test_the_organizations_logo_and_colour_brand_every_page(
+    page, live_server, sign_in_path, profile_file, size
+):
+    import re
+
+    from partnerdesk.profile import DEFAULT_PROFILE_PATH
+
+    text = DEFAULT_PROFILE_PATH.read_text(encoding="utf-8")
+    text = re.sub(r'(?m)^name = "2i2c"$', 'name = "Ocean Hub Co"', text)
+    text = text.replace('logo_url = ""', 'logo_url = "/static/partnerdesk/favicon.svg"')
+    profile_file(text.replace('accent_colour = ""', 'accent_colour = "#f5c518"'))
+    expect = playwright_api.expect
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    page.goto(live_server.url + sign_in_path)
+    header = page.locator("header.top")
+    expect(header.get_by_text("Ocean Hub Co")).to_be_visible()
+    expect(page).to_have_title(re.compile(r" · Ocean Hub Co$"))
+    assert header.evaluate("h => getComputedStyle(h).backgroundColor") == "rgb(245, 197, 24)"
+    assert header.locator("img.logo").evaluate("img => img.complete && img.naturalWidth > 0")
+    _fits(page)
+    _shot(page, f"branded-board-{size[0]}")
