@@ -85,7 +85,7 @@ class DashboardFilters:
 def owners() -> list[tuple[int, str]]:
     """The active users, (id, username), for the owner filter. One query."""
     return list(
-        get_user_model().objects.filter(is_active=True).order_by("username").values_list("id", "username")  # type: ignore[misc]
+        get_user_model().objects.filter(is_active=True).order_by("username").values_list("id", "username")
     )
 
 
@@ -109,7 +109,7 @@ def _at_least_zero(expression: str) -> str:
     return f"GREATEST({expression}, 0)" if connection.vendor == "postgresql" else f"MAX({expression}, 0)"
 
 
-def _param(value: dt.datetime) -> Any:
+def _param(value: dt.datetime | None) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
