@@ -128,6 +128,7 @@ def snapshot() -> dict:
     def plain(text: str) -> str:
         text = re.sub(r"PD-(\d+)", lambda m: engagement_no.get(int(m.group(1)), "E?"), text)
         text = re.sub(r"#(\d+)", lambda m: message_no.get(int(m.group(1)), "M?"), text)
+        text = re.sub(r"run-\d+-", "run-N-", text)  # playbook run ids come from a sequence per database
         return re.sub(r"inbound-(\d+)", lambda m: "inbound-" + message_no.get(int(m.group(1)), "M?"), text)
 
     return {

@@ -13,7 +13,7 @@ from partnerdesk.inbound.store import message_store
 from partnerdesk.mail.models import OutboxMessage
 from tests.inbound.conftest import eml
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("mailbox_checks_senders")]
 
 
 def in_threads(count: int, work) -> list:
