@@ -128,7 +128,15 @@ def _populate(*, start: int, engagements: int, entries: int) -> None:
                     at=e.created_at + dt.timedelta(days=k),
                     actor="bench",
                     summary=f"Entry {k} of the story of {e.pk}",
-                    data={"from": path[k], "to": path[k + 1]} if k < 3 else {},
+                    data=(
+                        {
+                            "from": path[k],
+                            "to": path[k + 1],
+                            "stage_since": (e.created_at + dt.timedelta(days=max(k - 1, 0))).isoformat(),
+                        }
+                        if k < 3
+                        else {}
+                    ),
                 )
                 for e in rows[first : first + 200]
                 for k in range(entries)
