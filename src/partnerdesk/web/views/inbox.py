@@ -80,7 +80,7 @@ def inbox_message_confirm(request: HttpRequest, message_id: int) -> HttpResponse
         messages.success(request, "Confirmed: the request will be carried out within a minute.")
     else:
         messages.error(request, "This message is not held any more: someone confirmed or dismissed it first.")
-    return redirect("inbox-message", message_id=message.pk)
+    return redirect(reverse("inbox-message", args=[message.pk]) + "#actions")
 
 
 @login_required
@@ -91,7 +91,7 @@ def inbox_message_dismiss(request: HttpRequest, message_id: int) -> HttpResponse
         messages.success(request, "Dismissed: nothing will be done with this message. It stays in the inbox.")
     else:
         messages.error(request, "This message is not held any more: someone confirmed or dismissed it first.")
-    return redirect("inbox-message", message_id=message.pk)
+    return redirect(reverse("inbox-message", args=[message.pk]) + "#actions")
 
 
 @login_required
@@ -102,4 +102,4 @@ def inbox_message_retry(request: HttpRequest, message_id: int) -> HttpResponse:
         messages.success(request, "The message will be processed again within a minute.")
     else:
         messages.error(request, "Only a quarantined message can be processed again.")
-    return redirect(reverse("inbox-message", args=[message.pk]))
+    return redirect(reverse("inbox-message", args=[message.pk]) + "#actions")
