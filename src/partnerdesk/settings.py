@@ -117,6 +117,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A message said by a POST that goes back to page#place shows at place (web/htmx.py).
+    "partnerdesk.web.htmx.AnswersInPlaceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # django-csp's, allowing the profile's logo from its host (web/branding.py).
     "partnerdesk.web.branding.BrandCSPMiddleware",
