@@ -41,7 +41,7 @@ def _linked(content: SafeString, href: str, title: str) -> SafeString:
 
 def _svg(chart_id: str, title: str, width: float, height: float, body: SafeString) -> SafeString:
     return format_html(
-        '<svg class="chart" id="{}" viewBox="0 0 {} {}" width="{}" height="{}" role="img"'
+        '<svg class="chart" id="{}" viewBox="0 0 {} {}" width="{}" height="{}" role="group"'
         ' aria-labelledby="{}-title"><title id="{}-title">{}</title>{}</svg>',
         chart_id,
         width,
