@@ -76,12 +76,18 @@ def test_the_csv_of_one_engagement_lists_each_change_with_who_the_channel_and_wh
     assert moved["engagement"] == harbor.reference
     assert moved["actor"] == f"cli:{getpass.getuser()}"
     assert moved["summary"] == "Moved from Lead to Closed: went elsewhere"
-    assert json.loads(moved["details"]) == {
+    details = json.loads(moved["details"])
+    assert details == {
         "from": "lead",
         "to": "closed",
+        "stage_since": details["stage_since"],
         "reason": "went elsewhere",
         "warnings": [],
     }
+    harbor.refresh_from_db()
+    assert dt.datetime.fromisoformat(details["stage_since"]) == harbor.created_at, (
+        "the Lead stay began at creation"
+    )
     assert dt.datetime.fromisoformat(moved["at"]) == harbor.timeline.get(kind="stage_changed").at
 
 

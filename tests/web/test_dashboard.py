@@ -43,12 +43,17 @@ def _qualify(engagement: Engagement, actor) -> None:
 
 
 def _backdate(engagement: Engagement, days: int) -> None:
-    """Created `days` ago, and every stage change since spread out one day each."""
+    """Created `days` ago, and every stage change since spread out four days each (each change
+    recording when the stay it ends began, as `engagement_move` does)."""
     start = clock.now() - dt.timedelta(days=days)
     Engagement.objects.filter(pk=engagement.pk).update(created_at=start)
     changes = TimelineEntry.objects.filter(engagement=engagement, kind=TimelineEntry.Kind.STAGE_CHANGED)
+    began = start
     for number, entry in enumerate(changes.order_by("at", "id"), start=1):
-        TimelineEntry.objects.filter(pk=entry.pk).update(at=start + dt.timedelta(days=4 * number))
+        at = start + dt.timedelta(days=4 * number)
+        data = {**entry.data, "stage_since": began.isoformat()}
+        TimelineEntry.objects.filter(pk=entry.pk).update(at=at, data=data)
+        began = at
 
 
 def test_the_figures_count_convert_and_time_each_stage(alice):

@@ -19,6 +19,7 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -29,9 +30,8 @@ from django.db.models import (
     Sum,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from partnerdesk.agreements.models import Agreement
@@ -78,20 +78,17 @@ def current_agreement(engagement: str = "pk") -> QuerySet[Agreement]:
 
 
 def current_agreements() -> QuerySet[Agreement]:
-    """Each engagement's current agreement, and no other: the agreements ranked per engagement
-    in one pass (a window function), not looked up one engagement at a time."""
-    ranked = (
-        Agreement.objects.annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("engagement_id")],
-                order_by=[_works_first().asc(), F("id").desc()],
-            )
-        )
-        .filter(rank=1)
-        .values("pk")
+    """Each engagement's current agreement, and no other: an agreement in the works with no newer
+    one in the works beside it, or a finished one with nothing in the works and nothing newer.
+    Each row is checked against its own engagement's few agreements through the index, so the
+    cost follows the rows asked for, not every agreement there is."""
+    done = [Agreement.Status.EXECUTED, Agreement.Status.WITHDRAWN]
+    siblings = Agreement.objects.filter(engagement=OuterRef("engagement")).exclude(pk=OuterRef("pk"))
+    newer_in_works = siblings.filter(pk__gt=OuterRef("pk")).exclude(status__in=done)
+    in_works_or_newer = siblings.filter(~Q(status__in=done) | Q(pk__gt=OuterRef("pk")))
+    return Agreement.objects.filter(
+        (~Q(status__in=done) & ~Exists(newer_in_works)) | (Q(status__in=done) & ~Exists(in_works_or_newer))
     )
-    return Agreement.objects.filter(pk__in=ranked)
 
 
 def valued_current_agreements(engagements: QuerySet[Engagement] | None = None) -> QuerySet[Agreement]:

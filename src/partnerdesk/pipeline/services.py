@@ -203,6 +203,9 @@ def engagement_move(*, engagement: Engagement, to: Stage, actor: Actor, reason: 
     )
     if not check.allowed:
         raise MoveRefused(locked, to, check)
+    # The stay that ends now began here: kept with the change, so reports of stay lengths read
+    # one row per stay instead of looking for the change before it.
+    stay_began = locked.stage_changed_at or locked.created_at
     locked.stage = to.value
     locked.stage_changed_at = clock.now()
     fields = ["stage", "stage_changed_at"]
@@ -221,6 +224,7 @@ def engagement_move(*, engagement: Engagement, to: Stage, actor: Actor, reason: 
         data={
             "from": origin.value,
             "to": to.value,
+            "stage_since": stay_began.isoformat(),
             "reason": reason.strip(),
             "warnings": list(check.warnings),
         },

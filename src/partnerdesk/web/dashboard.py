@@ -105,6 +105,12 @@ def _json_text(column: str, key: str) -> str:
     return f"json_extract({column}, '$.{key}')"
 
 
+def _json_time(column: str, key: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"CAST({_json_text(column, key)} AS timestamptz)"
+    return _json_text(column, key)  # julianday() reads ISO 8601 text with its offset
+
+
 def _at_least_zero(expression: str) -> str:
     return f"GREATEST({expression}, 0)" if connection.vendor == "postgresql" else f"MAX({expression}, 0)"
 
@@ -212,9 +218,10 @@ def _medians(
     """Median days per ("stay", stage) over the stays that ended in the period, and per ("age",
     stage) over the engagements in a stage now (`counts` of them): one query.
 
-    A stay starts at the stage change before it (or the engagement's creation) and ends at its
-    own; only the period's stage changes are read, each finding the one before through the
-    index. An age's median is the middle one or two rows of the stage's index, reached by
+    A stay starts when the stage change before it happened (or the engagement was created),
+    which the change records as `stage_since`, and ends at its own; only the period's stage
+    changes are read. A change without it (none made by `engagement_move`) finds the one
+    before through the index. An age's median is the middle one or two rows of the stage's index, reached by
     OFFSET: days are worked out for those rows alone."""
     engagement, timeline = Engagement._meta.db_table, TimelineEntry._meta.db_table
     owner, params = _owner_sql(filters, "e")
@@ -230,7 +237,9 @@ def _medians(
     if filters.period.start is not None:
         in_period = " AND t.at >= %s AND t.at < %s"
         period_params = [_param(filters.period.start_at()), _param(filters.period.end_at())]
-    days = _at_least_zero(_days_between("t.at", f"COALESCE({before}, e.created_at)"))
+    days = _at_least_zero(
+        _days_between("t.at", f"COALESCE({_json_time('t.data', 'stage_since')}, {before}, e.created_at)")
+    )
     stays = (
         f"SELECT {origin} AS stage, {days} AS days FROM {timeline} t JOIN {engagement} e"
         f" ON e.id = t.engagement_id WHERE {MOVES}{in_period}"
