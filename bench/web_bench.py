@@ -3,15 +3,17 @@
 
 What it measures, on a throw-away database in a temporary PARTNERDESK_HOME, first with 1,000
 engagements, then with 10,000 (`--sizes`), each with a contact and T timeline entries (default
-50, three of them stage changes), a third with an agreement (the partners' executed, their terms
-ending within the year), all bulk-created:
+50, three of them stage changes), a third with an agreement (the partners' executed, a year's
+term), all bulk-created. Engagements arrive at a steady 2.5 a day: the first 1,000 are the last
+400 days, the next 9,000 the years before, so 10,000 is the same team with ten times the history:
 
 1. The pipeline board (`/`), signed in, through django.test.Client: time, size, queries.
 2. One column's next page (`/board/lead/?offset=25`), as the "More" link loads it.
 3. The engagement list (`/engagements/`): one page of 100 rows, sorted by value.
 4. The engagement page (`/engagements/PD-1/`) of an engagement with T timeline entries.
-5. The dashboard (`/dashboard/`), and its time at 10,000 against its time at 1,000 (goal: at
-   most 1.5x, the same queries, under 150 ms).
+5. The dashboard (`/dashboard/`, this quarter), and its time at 10,000 against its time at 1,000
+   (goal: at most 1.5x, the same queries, under 150 ms); then for all time, which reads every
+   year, for information.
 6. The bare peer: a signed-in page that renders an empty template through the same client and
    middleware (session, auth, CSRF, CSP), so the ratio is what the page itself costs.
 
@@ -50,6 +52,19 @@ def _bench_urlconf() -> str:
     return module.__name__
 
 
+ENGAGEMENTS_A_DAY = 2.5
+
+
+def _created(now, number: int):  # noqa: ANN001, ANN202 - datetimes, imported late
+    """Engagements arrive at a steady rate, the newest numbered lowest: the first 1,000 span the
+    last 400 days, and the next 9,000 the years before. So 10,000 engagements are the same team's
+    recent work with ten times the history behind it, which is what the dashboard's goal is about
+    (a period's figures may cost what the period holds, not what the years before it hold)."""
+    import datetime as dt
+
+    return now - dt.timedelta(days=1 + number / ENGAGEMENTS_A_DAY)
+
+
 def _populate(*, start: int, engagements: int, entries: int) -> None:
     """Engagements number `start` to `start + engagements`, as described above."""
     import datetime as dt
@@ -67,7 +82,6 @@ def _populate(*, start: int, engagements: int, entries: int) -> None:
     from partnerdesk.pipeline.stages import Stage
 
     now = clock.now()
-    today = clock.today()
     stages = [Stage.LEAD, Stage.QUALIFIED_LEAD, Stage.PROSPECT, Stage.PARTNER, Stage.CLOSED]
     numbers = range(start, start + engagements)
     batch = 2000
@@ -86,8 +100,8 @@ def _populate(*, start: int, engagements: int, entries: int) -> None:
             Engagement(
                 organization=org,
                 stage=stages[n % len(stages)].value,
-                stage_changed_at=now - dt.timedelta(days=n % 200),
-                created_at=now - dt.timedelta(days=n % 400 + 1),
+                stage_changed_at=min(now, _created(now, n) + dt.timedelta(days=2 + n % 200)),
+                created_at=_created(now, n),
             )
             for n, org in zip(numbers, organizations, strict=True)
         ],
@@ -106,8 +120,8 @@ def _populate(*, start: int, engagements: int, entries: int) -> None:
                 status=Agreement.Status.EXECUTED if e.stage == Stage.PARTNER else Agreement.Status.DRAFT,
                 value=Decimal(1000 + n % 50 * 500),
                 currency="USD" if n % 4 else "EUR",
-                term_start=today + dt.timedelta(days=n % 300 - 100),
-                term_end=today + dt.timedelta(days=n % 300 + 30),
+                term_start=e.created_at.date() + dt.timedelta(days=30),
+                term_end=e.created_at.date() + dt.timedelta(days=30 + 365),
                 created_at=now,
                 updated_at=now,
             )
@@ -153,6 +167,7 @@ PAGES = {
     "list": "/engagements/?sort=-value",
     "engagement": "",  # the first engagement's page, set once it exists
     "dashboard": "/dashboard/",
+    "dashboard_all": "/dashboard/?period=all",
     "bare": "/bench/empty/",
 }
 
@@ -221,7 +236,8 @@ def measure(*, sizes: list[int], entries: int, repeat: int) -> list[Line]:
         "column": "  one column's next page",
         "list": "engagement list (100 rows)",
         "engagement": "engagement page",
-        "dashboard": "dashboard",
+        "dashboard": "dashboard (this quarter, its default)",
+        "dashboard_all": "dashboard, all time (reads every year)",
     }
     table: list[Line] = [("measure", "value", "unit", f"ratio / notes (times: best of {repeat})")]
     for size, figures in results.items():
@@ -257,6 +273,15 @@ def measure(*, sizes: list[int], entries: int, repeat: int) -> list[Line]:
                 f"{q_large} / {q_small}",
                 "queries",
                 f"goal: the same, under 150 ms: {flat}",
+            )
+        )
+        t_all_small, t_all_large = results[small]["dashboard_all"][0], results[large]["dashboard_all"][0]
+        table.append(
+            (
+                f"dashboard, all time, at {large:,} vs {small:,}",
+                ms(t_all_large),
+                "ms",
+                figure_notes(t_all_large / t_all_small, f"the {small:,} one (no goal: it reads every year)"),
             )
         )
     return table
