@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from email.message import EmailMessage
+from email.utils import getaddresses
 
 import pytest
 
@@ -35,8 +36,12 @@ class Mailbox:
     def deliver(self, message: EmailMessage) -> InboundMessage:
         piped = mailgate(message.as_bytes(), home=self.home)
         assert (piped.returncode, piped.stderr) == (0, b"")
-        assert self.cli("worker", "--once").code == 0
+        self.work()
         return InboundMessage.objects.get(message_id=message["Message-ID"].strip("<>"))
+
+    def work(self) -> None:
+        """One pass of the worker, as it runs every few seconds in production."""
+        assert self.cli("worker", "--once").code == 0
 
     def sent(self) -> list[EmailMessage]:
         """The messages that reached the SMTP server since the last call."""
@@ -183,6 +188,13 @@ def test_the_handbook_from_first_inquiry_to_renewal_by_email_alone(cli, smtp_ser
     engagement.refresh_from_db()
     assert engagement.stage == "partner"
     box.sent()
+
+    # Launch Meeting: queued by the close, run by the worker's next pass, its invitation to the
+    # partner's contacts with the team in copy.
+    box.work()
+    [kickoff] = [message for message in box.sent() if "launch meeting" in message["Subject"]]
+    assert {address for _, address in getaddresses([kickoff["To"]])} == {"jo@uni.example", "bo@uni.example"}
+    assert kickoff["Cc"] == "partnerships@2i2c.org"
 
     # Renewal: the next term.
     renewal = team(f"Renewal {ref} renewed")

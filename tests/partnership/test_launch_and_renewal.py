@@ -3,6 +3,7 @@ records its outcome."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 import email.policy
@@ -14,6 +15,8 @@ from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.mail.worker import run_due_work
 from partnerdesk.partnership.models import Renewal, Tickler
 from partnerdesk.pipeline.models import Engagement, Task
+from partnerdesk.playbooks import engine
+from partnerdesk.playbooks.models import PlaybookRun
 from partnerdesk.profile import get_profile
 
 pytestmark = pytest.mark.django_db
@@ -24,8 +27,18 @@ def _body(message: OutboxMessage) -> str:
     return parsed.get_body(preferencelist=("plain",)).get_content()
 
 
-def test_the_executed_close_sends_the_kickoff_invitation_and_makes_the_launch_checklist(partner):
+def test_the_executed_close_queues_the_launch_the_worker_sends_the_kickoff_and_makes_the_checklist(
+    partner,
+):
     engagement, agreement = partner
+    [queued] = PlaybookRun.objects.filter(engagement=engagement, playbook="launch-meeting")
+    assert queued.status == PlaybookRun.Status.QUEUED
+    assert not OutboxMessage.objects.filter(subject__contains="launch meeting").exists()
+
+    run_due_work(raise_errors=True)  # one pass: the playbook, then the mail it queued
+
+    queued.refresh_from_db()
+    assert queued.status == PlaybookRun.Status.SUCCEEDED
     [kickoff] = OutboxMessage.objects.filter(subject__contains="launch meeting")
     assert sorted(kickoff.to) == ["ana@harbor.example.edu", "lee@harbor.example.edu"]
     assert kickoff.cc == ["partnerships@2i2c.org"]
@@ -39,6 +52,45 @@ def test_the_executed_close_sends_the_kickoff_invitation_and_makes_the_launch_ch
     } <= titles
     [entry] = RunningNoteEntry.objects.filter(line__contains="Partnership launched")
     assert agreement.title in entry.line
+
+
+class WorkerKilled(BaseException):
+    """What a `kill -9` looks like from inside: nothing after it runs, not even an except clause."""
+
+
+def test_a_worker_killed_after_the_kickoff_email_leaves_the_run_to_the_next_worker_which_sends_nothing_twice(
+    time_machine, partner, monkeypatch
+):
+    engagement, _ = partner
+    kinds = engine.step_kinds()
+    create_task = kinds["create_task"]
+
+    def killed(*args, **kwargs):
+        raise WorkerKilled
+
+    kinds["create_task"] = dataclasses.replace(create_task, execute=killed)
+    monkeypatch.setattr(engine, "step_kinds", lambda: kinds)
+    with pytest.raises(WorkerKilled):
+        run_due_work(raise_errors=True)
+    run = PlaybookRun.objects.get(engagement=engagement, playbook="launch-meeting")
+    assert run.status == PlaybookRun.Status.RUNNING, "the dead worker's claim is still on it"
+    assert OutboxMessage.objects.filter(subject__contains="launch meeting").count() == 1
+    kinds["create_task"] = create_task
+
+    run_due_work(raise_errors=True)
+    assert not Task.objects.filter(engagement=engagement, title__contains="hub request").exists(), (
+        "another worker keeps off a run while its claim lasts"
+    )
+
+    time_machine.forward(1)
+    run_due_work(raise_errors=True)
+    run_due_work(raise_errors=True)
+
+    run.refresh_from_db()
+    assert run.status == PlaybookRun.Status.SUCCEEDED
+    assert OutboxMessage.objects.filter(subject__contains="launch meeting").count() == 1
+    assert Task.objects.filter(engagement=engagement, title__contains="hub request").count() == 1
+    assert RunningNoteEntry.objects.filter(line__contains="Partnership launched").count() == 1
 
 
 def _first_renewal_day(time_machine, partner):

@@ -439,7 +439,7 @@ def test_worker_once_sends_the_mail_of_a_fresh_due_tickler_in_the_same_run(
     alice, time_machine, smtp_server, cli
 ):
     make_partner(owner=alice, value=None, contacts=LEE)
-    run_due_work(raise_errors=True)  # the kickoff
+    run_due_work(raise_errors=True)  # the launch playbook, queued at the close, and its kickoff email
     smtp_server.handler.attempts.clear()
     time_machine.to(dt.date(2027, 4, 1))  # the first check-in is due
 
@@ -452,7 +452,6 @@ def test_worker_once_sends_the_mail_of_a_fresh_due_tickler_in_the_same_run(
     )
     # What it did, by kind, on its log (standard error).
     assert "ticklers: sent 1 satisfaction check-in; outbox: 1 sent" in result.err
-
 
 
 def test_a_renewal_that_cannot_move_to_partner_records_nothing(alice, time_machine):

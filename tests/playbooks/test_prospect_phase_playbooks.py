@@ -234,7 +234,9 @@ def test_a_converter_in_the_profile_adds_a_pdf(cli, prospect, tmp_path, profile_
     assert [part.get_content() for part in parsed.iter_attachments()][1] == b"%PDF-1.4 PK"
 
 
-def test_the_partner_phase_first_playbook_starts_when_there_is_one(cli, prospect, tmp_path, profile_file):
+def test_the_partner_phase_first_playbook_is_queued_at_the_close_and_run_once_by_the_worker(
+    cli, prospect, tmp_path, profile_file
+):
     team = tmp_path / "playbooks"
     team.mkdir()
     (team / "launch-meeting.toml").write_text(
@@ -254,8 +256,13 @@ def test_the_partner_phase_first_playbook_starts_when_there_is_one(cli, prospect
     _ok(cli("playbook", "run", "send-draft-contract", prospect))
     _ready(cli, prospect, tmp_path)
     done = _ok(cli("agreement", "executed", prospect))
-    assert "started launch-meeting" in done.out
-    assert Task.objects.filter(title="Plan the kickoff").exists()
+    assert "launch-meeting is queued" in done.out
+    assert not Task.objects.filter(title="Plan the kickoff").exists(), "the close does not wait for it"
+
+    _ok(cli("worker", "--once"))
+    _ok(cli("worker", "--once"))
+
+    assert Task.objects.filter(title="Plan the kickoff").count() == 1, "run once, however many passes"
 
 
 def test_a_dry_run_of_send_draft_contract_shows_the_name_and_does_nothing(cli, prospect, data_folder):

@@ -4,7 +4,7 @@ Whatever brings it (a team member's upload, the fiscal sponsor's reply with the 
 an e-signature provider's webhook) calls `agreement_executed`: the agreement becomes executed,
 the engagement's executed close is recorded with the agreement's name (which satisfies the
 Prospect -> Partner guard), the stage moves to Partner, and the partner phase's first playbook
-(`launch-meeting`) starts when there is one.
+(`launch-meeting`) is queued for the worker when there is one.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from partnerdesk.pipeline.services import Actor, ServiceError
 from partnerdesk.pipeline.stages import Stage
 
 if TYPE_CHECKING:
-    from partnerdesk.playbooks.engine import RunReport
+    from partnerdesk.playbooks.models import PlaybookRun
 
 Status = Agreement.Status
 # The partner phase's first SOP, started once the engagement is a Partner.
@@ -50,7 +50,7 @@ class ExecutedClose:
     already: bool = False
     moved_to_partner: bool = False
     notes: list[str] = field(default_factory=list)
-    playbook: RunReport | None = None
+    playbook: PlaybookRun | None = None  # the partner phase's first playbook, queued for the worker
 
 
 def _signed_file(agreement: Agreement, content: bytes, filename: str) -> tuple[str, str, str, str]:
@@ -134,6 +134,7 @@ def agreement_executed(
         if engagement.stage == Stage.PROSPECT.value:
             pipeline.engagement_move(engagement=engagement, to=Stage.PARTNER, actor=actor)
             report.moved_to_partner = True
+            report.playbook = _queue_partner_phase(engagement, actor, report.notes)
         else:
             report.notes.append(
                 f"{engagement.reference} is at {Stage(engagement.stage).label}, not Prospect:"
@@ -141,7 +142,6 @@ def agreement_executed(
             )
     report.agreement = locked
     if report.moved_to_partner:
-        report.playbook = _start_partner_phase(engagement, actor, report.notes)
         _hand_off_to_engineering(engagement, actor, report.notes)
     return report
 
@@ -166,24 +166,25 @@ def _hand_off_to_engineering(engagement: Engagement, actor: Actor, notes: list[s
     )
 
 
-def _start_partner_phase(engagement: Engagement, actor: Actor, notes: list[str]) -> RunReport | None:
-    """Run the partner phase's first playbook, if the team has one; its failure is reported, not raised."""
-    from partnerdesk.playbooks.engine import PlaybookRefused, playbook_run
+def _queue_partner_phase(engagement: Engagement, actor: Actor, notes: list[str]) -> PlaybookRun | None:
+    """Queue the partner phase's first playbook, if the team has one, with the close itself: the
+    worker runs it once the close is committed, so the close (often a web request or a webhook)
+    never waits on mail or the document store, and a close that rolls back queues nothing.
+    What stops it is reported, not raised."""
+    from partnerdesk.playbooks.engine import PlaybookRefused, playbook_queue
     from partnerdesk.playbooks.library import get_library
 
-    library = get_library()
-    spec = library.playbooks.get(FIRST_PARTNER_PLAYBOOK)
+    spec = get_library().playbooks.get(FIRST_PARTNER_PLAYBOOK)
     if spec is None:
         return None
     try:
-        run = playbook_run(spec=spec, actor=actor, engagement=engagement)
+        with transaction.atomic():
+            run = playbook_queue(spec=spec, engagement=engagement, actor=actor)
     except PlaybookRefused as refused:
         notes.append(f"{FIRST_PARTNER_PLAYBOOK} did not start: {refused}")
         return None
-    if run.failed_step is not None:
-        notes.append(
-            f"{FIRST_PARTNER_PLAYBOOK} stopped at step {run.failed_step.index}: {run.failed_step.lines[0]}"
-            f" (resume it from the Playbooks section of {engagement.reference}'s page, once what stopped it"
-            " is fixed)"
-        )
+    notes.append(
+        f"{FIRST_PARTNER_PLAYBOOK} is queued: the worker runs it in a moment, and the Playbooks"
+        f" section of {engagement.reference}'s page shows how it went"
+    )
     return run

@@ -48,25 +48,34 @@ def register_work(name: str, job: Job) -> None:
 def run_due_work(stop: threading.Event | None = None, *, raise_errors: bool = False) -> int:
     """One pass over every job; returns the number of items handled.
 
+    Mail goes first (what waits is oldest), and once more at the end when the other jobs did
+    something, so the mail they queued (a reply, a playbook's email) leaves in the same pass.
     A job that fails is logged and the others still run; with `raise_errors` (`worker --once`)
     its error is raised once they have.
     """
-    handled = 0
+    handled = {name: 0 for name in _jobs}
     first_error: Exception | None = None
-    for name, job in list(_jobs.items()):
+
+    def run(name: str, job: Job) -> None:
+        nonlocal first_error
         if stop is not None and stop.is_set():
-            break
+            return
         try:
-            handled += job(stop)
+            handled[name] += job(stop)
         except DATABASE_ERRORS:
             raise  # the other jobs would fail the same way; run_forever waits for the database
         except Exception as exc:
             if not raise_errors:
                 log.exception("worker: the %s job failed; it runs again next pass", name)
             first_error = first_error or exc
+
+    for name, job in list(_jobs.items()):
+        run(name, job)
+    if any(count for name, count in handled.items() if name != "mail"):
+        run("mail", _jobs["mail"])
     if raise_errors and first_error is not None:
         raise first_error
-    return handled
+    return sum(handled.values())
 
 
 def error_line(exc: BaseException) -> str:

@@ -7,13 +7,16 @@ resumes from where it stopped and does nothing twice. A dry-run writes nothing a
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import threading
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from partnerdesk.lib import clock
 from partnerdesk.pipeline import services
@@ -34,6 +37,11 @@ from partnerdesk.playbooks.specs import PlaybookSpec, render
 from partnerdesk.playbooks.steps import StepOutcome, step_kinds
 
 log = logging.getLogger("partnerdesk.playbooks")
+
+UNFINISHED = [PlaybookRun.Status.QUEUED, PlaybookRun.Status.RUNNING, PlaybookRun.Status.FAILED]
+# How long a worker keeps a queued run it claimed before another may take it over: longer than a
+# playbook takes (a few emails and document calls), short enough that a dead worker's run goes on.
+RUN_CLAIM = dt.timedelta(minutes=10)
 
 
 class PlaybookRefused(services.ServiceError):
@@ -218,7 +226,7 @@ def _unfinished_run(engagement: Engagement, playbook: str) -> PlaybookRun | None
         PlaybookRun.objects.filter(
             engagement=engagement,
             playbook=playbook,
-            status__in=[PlaybookRun.Status.RUNNING, PlaybookRun.Status.FAILED],
+            status__in=UNFINISHED,
         )
         .order_by("-id")
         .first()
@@ -238,6 +246,14 @@ def _start_run(
     """The run to carry on (an unfinished one) or a new one; refuses a repeat unless `again`."""
     Engagement.objects.select_for_update().filter(pk=engagement.pk).first()
     unfinished = _unfinished_run(engagement, spec.name)
+    if unfinished is not None and unfinished.status == PlaybookRun.Status.QUEUED:
+        # Run now by whoever asks first: the worker's claim and a person's Run both go through here.
+        taken = PlaybookRun.objects.filter(pk=unfinished.pk, status=PlaybookRun.Status.QUEUED).update(
+            status=PlaybookRun.Status.RUNNING
+        )
+        if not taken:
+            raise PlaybookRefused(f"{spec.name} is already running for {engagement.reference}")
+        unfinished.status = PlaybookRun.Status.RUNNING
     if unfinished is not None:
         if not unfinished.steps.filter(status=StepRun.Status.DONE).exists():
             # Nothing was done yet (e.g. a check refused the first email): carry on with the
@@ -411,3 +427,48 @@ def playbook_run(
     with transaction.atomic():
         _finish(run, status=PlaybookRun.Status.SUCCEEDED, error="", actor=actor)
     return RunReport(spec.name, engagement, run, reports, resumed=resumed, created_engagement=created)
+
+
+def playbook_queue(*, spec: PlaybookSpec, engagement: Engagement, actor: Actor) -> PlaybookRun:
+    """Queue a run for the worker, in the caller's transaction: it is there once the caller's
+    work commits, and not at all if that work rolls back. Refuses as `playbook_run` would;
+    an unfinished run of the playbook is returned as it is (it is the one to carry on)."""
+    unfinished = _unfinished_run(engagement, spec.name)
+    if unfinished is not None:
+        return unfinished
+    ctx = context_for(spec=spec, engagement=engagement, actor=actor)
+    run, _ = _start_run(spec=spec, engagement=engagement, actor=actor, again=False, ctx=ctx)
+    PlaybookRun.objects.filter(pk=run.pk).update(status=PlaybookRun.Status.QUEUED)
+    run.status = PlaybookRun.Status.QUEUED
+    return run
+
+
+def _claimable() -> Q:
+    expired = Q(status=PlaybookRun.Status.RUNNING, claimed_until__lt=clock.now())
+    return Q(status=PlaybookRun.Status.QUEUED) | expired
+
+
+def playbook_runs_due(stop: threading.Event | None = None) -> int:
+    """The worker's job: run each queued run (and carry on any whose worker died), each claimed
+    by a conditional update so two workers never run the same one; returns how many ran."""
+    ran = 0
+    for run_id in PlaybookRun.objects.filter(_claimable()).order_by("id").values_list("pk", flat=True)[:20]:
+        if stop is not None and stop.is_set():
+            break
+        claimed = PlaybookRun.objects.filter(_claimable(), pk=run_id).update(
+            status=PlaybookRun.Status.RUNNING, claimed_until=clock.now() + RUN_CLAIM
+        )
+        if not claimed:
+            continue
+        run = PlaybookRun.objects.select_related("engagement").get(pk=run_id)
+        report = playbook_run(
+            spec=PlaybookSpec.model_validate(run.spec),
+            actor=Actor(label=run.actor),
+            engagement=run.engagement,
+            request=RunRequest.from_json(run.request),
+        )
+        if report.failed_step is not None:
+            stopped = report.failed_step.lines
+            log.warning("playbook %s on %s stopped: %s", run.playbook, run.engagement, stopped)
+        ran += 1
+    return ran

@@ -11,6 +11,7 @@ from partnerdesk.pipeline.models import Engagement
 
 class PlaybookRun(models.Model):
     class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
@@ -27,6 +28,9 @@ class PlaybookRun(models.Model):
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # A queued run the worker claimed is its until then; past it (the worker died) another
+    # worker resumes it, and the steps it finished are not done again.
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -34,7 +38,7 @@ class PlaybookRun(models.Model):
             # At most one unfinished run of a playbook per engagement: the one to resume.
             models.UniqueConstraint(
                 fields=["engagement", "playbook"],
-                condition=Q(status__in=["running", "failed"]),
+                condition=Q(status__in=["queued", "running", "failed"]),
                 name="one_unfinished_run_per_playbook",
             )
         ]

@@ -140,8 +140,6 @@ def _executed(request: HttpRequest, engagement: Engagement, agreement: Agreement
     said = [f"{report.agreement.title} is executed."]
     if report.moved_to_partner:
         said.append(f"{engagement.reference} moved to Partner.")
-    if report.playbook is not None:
-        said.append(f"The {report.playbook.playbook} playbook ran.")
     said.extend(report.notes)
     return " ".join(part for part in said if part)
 

@@ -295,8 +295,6 @@ class Command(PartnerdeskCommand):
             self.stdout.write(f"{report.agreement.title}: executed on {report.agreement.executed_on}")
         if report.moved_to_partner:
             self.stdout.write(f"{engagement.reference} moved to Partner")
-        if report.playbook is not None and report.playbook.succeeded:
-            self.stdout.write(f"started {report.playbook.playbook}")
         for note in report.notes:
             self.stdout.write(note)
 
