@@ -1,4 +1,5 @@
-"""The DocuSign Connect webhook: verified on the raw body, applied once, executed close on completion."""
+"""The DocuSign Connect webhook: verified on the raw body, recorded once, applied once by the worker
+(the executed close on completion)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from partnerdesk.agreements import services, status
+from partnerdesk.agreements import services, signature_events, status
 from partnerdesk.agreements.models import Agreement, SignatureEnvelope, SignatureEvent
 from partnerdesk.integrations.docusign.connect import signature, signature_valid
 from partnerdesk.lib import clock
+from partnerdesk.mail.worker import run_due_work
 from tests.agreements.conftest import docx_bytes
 
 KEY = "docusign-test-hmac-key"
@@ -98,6 +100,11 @@ def test_envelope_completed_is_the_executed_close_once(out_for_signature, prospe
     response = _post(COMPLETED, signature(KEY, COMPLETED))
     assert response.status_code == 200 and response.content == b"ok\n"
     out_for_signature.refresh_from_db()
+    assert out_for_signature.status == Agreement.Status.OUT_FOR_SIGNATURE, "the webhook only records it"
+
+    run_due_work(raise_errors=True)
+
+    out_for_signature.refresh_from_db()
     assert out_for_signature.status == Agreement.Status.EXECUTED
     assert out_for_signature.signatories.get().signed_at is not None
     prospect.refresh_from_db()
@@ -105,6 +112,42 @@ def test_envelope_completed_is_the_executed_close_once(out_for_signature, prospe
     repeat = _post(COMPLETED, signature(KEY, COMPLETED))
     assert repeat.content == b"already received\n"
     assert SignatureEvent.objects.count() == 1
+    run_due_work(raise_errors=True)
+    assert prospect.timeline.filter(summary__startswith="Agreement executed").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_completion_that_fails_to_apply_is_kept_and_applied_on_a_later_pass(
+    out_for_signature, prospect, monkeypatch
+):
+    monkeypatch.setenv("DOCUSIGN_CONNECT_HMAC_KEYS", KEY)
+    real_close = signature_events.agreement_executed
+
+    def store_down(**kwargs):
+        raise OSError("the document store is unreachable")
+
+    monkeypatch.setattr(signature_events, "agreement_executed", store_down)
+    assert _post(COMPLETED, signature(KEY, COMPLETED)).status_code == 200
+    run_due_work()
+    event = SignatureEvent.objects.get()
+    assert (event.applied_at, event.attempts, event.error) == (None, 1, "the document store is unreachable")
+    out_for_signature.refresh_from_db()
+    assert out_for_signature.status == Agreement.Status.OUT_FOR_SIGNATURE
+    assert out_for_signature.signatories.get().signed_at is None, "nothing of it was applied"
+    # DocuSign retries: the repeat is known, and the event it repeats is still there to apply.
+    assert _post(COMPLETED, signature(KEY, COMPLETED)).content == b"already received\n"
+
+    monkeypatch.setattr(signature_events, "agreement_executed", real_close)
+    run_due_work(raise_errors=True)
+    assert SignatureEvent.objects.get().applied_at is None, "not before its next attempt is due"
+    monkeypatch.setattr(clock, "now", lambda: event.next_attempt_at + dt.timedelta(seconds=1))
+    run_due_work(raise_errors=True)
+
+    event.refresh_from_db()
+    assert event.applied_at is not None and event.error == ""
+    out_for_signature.refresh_from_db()
+    prospect.refresh_from_db()
+    assert (out_for_signature.status, prospect.stage) == (Agreement.Status.EXECUTED, "partner")
 
 
 @pytest.mark.django_db

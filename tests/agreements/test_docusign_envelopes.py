@@ -20,11 +20,12 @@ import pytest
 from partnerdesk.agreements import services, status
 from partnerdesk.agreements.models import Agreement, SignatureEnvelope
 from partnerdesk.integrations.docusign import envelopes
-from partnerdesk.integrations.docusign.connect import connect_event_apply
+from partnerdesk.integrations.docusign.connect import connect_event_record
 from partnerdesk.integrations.docusign.envelopes import DocuSignConfig, DocuSignError
 from partnerdesk.integrations.docusign.sending import envelope_send
 from partnerdesk.lib.http import HttpError, request_json
 from partnerdesk.mail.models import OutboxMessage
+from partnerdesk.mail.worker import run_due_work
 from partnerdesk.pipeline.services import Actor
 from partnerdesk.profile import DEFAULT_PROFILE_PATH
 from tests.agreements.conftest import docx_bytes
@@ -275,7 +276,7 @@ def test_with_docusign_on_the_playbook_sends_an_envelope_instead_of_the_email_an
         summary__startswith=f"Agreement out for signature (DocuSign envelope {envelope.envelope_id})"
     ).exists()
 
-    connect_event_apply(
+    connect_event_record(
         {
             "event": "envelope-completed",
             "generatedDateTime": "2027-01-05T10:00:00.000Z",
@@ -285,6 +286,7 @@ def test_with_docusign_on_the_playbook_sends_an_envelope_instead_of_the_email_an
             },
         }
     )
+    run_due_work(raise_errors=True)
     ready.refresh_from_db()
     ready.engagement.refresh_from_db()
     assert (ready.status, ready.engagement.stage) == ("executed", "partner")

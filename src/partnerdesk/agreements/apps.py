@@ -7,3 +7,9 @@ class AgreementsConfig(AppConfig):
     name = "partnerdesk.agreements"
     label = "agreements"
     verbose_name = "Agreements"
+
+    def ready(self) -> None:
+        from partnerdesk.agreements.signature_events import signature_events_apply_due
+        from partnerdesk.mail.worker import register_work
+
+        register_work("signature-events", signature_events_apply_due)

@@ -161,6 +161,14 @@ class SignatureEvent(models.Model):
     )
     payload = models.JSONField(default=dict)
     received_at = models.DateTimeField()
+    # What the notification says, read from the payload when it came (the addresses that have
+    # signed, the envelope's status): the worker applies it after the webhook has answered.
+    signed = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=20, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -169,6 +177,7 @@ class SignatureEvent(models.Model):
                 fields=["provider", "envelope_id", "event", "generated_at"], name="signature_event_unique"
             )
         ]
+        indexes = [models.Index(fields=["applied_at", "next_attempt_at"], name="signature_event_due")]
 
 
 class SignatureEnvelope(models.Model):

@@ -1,4 +1,4 @@
-"""DocuSign Connect notifications: HMAC verification (pure) and applying an event once.
+"""DocuSign Connect notifications: HMAC verification (pure) and recording an event once.
 
 Connect signs the raw body with each of the account's HMAC keys: `X-DocuSign-Signature-1`,
 `-2`... = base64(HMAC-SHA256(key, body)); a notification is accepted if any header matches any
@@ -15,15 +15,12 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from partnerdesk.agreements.closing import agreement_executed
 from partnerdesk.agreements.models import SignatureEnvelope, SignatureEvent
 from partnerdesk.lib import clock
-from partnerdesk.pipeline.services import Actor
 
 PROVIDER = "docusign"
 SIGNATURE_HEADER = "X-DocuSign-Signature-{}"
 MAX_SIGNATURE_HEADERS = 10
-ACTOR = Actor(label="docusign")
 
 
 def signature(key: str, body: bytes) -> str:
@@ -91,15 +88,15 @@ def _signers_and_status(payload: Mapping[str, Any], event: str) -> tuple[list[st
     return signed, status[:20]
 
 
-def connect_event_apply(payload: Mapping[str, Any]) -> SignatureEvent | None:
-    """Record the notification once and apply it: signers' statuses, and on `envelope-completed`
-    the executed close of the envelope's agreement. A repeat returns None and changes nothing."""
+def connect_event_record(payload: Mapping[str, Any]) -> SignatureEvent | None:
+    """Record the notification once, with the signers and status it reports, for the worker to
+    apply (agreements/signature_events.py); None for a repeat, which changes nothing."""
     envelope_id, event, generated = _event_key(payload)
     signed, status = _signers_and_status(payload, event)
     envelope = SignatureEnvelope.objects.filter(provider=PROVIDER, envelope_id=envelope_id).first()
     try:
         with transaction.atomic():
-            record = SignatureEvent.objects.create(
+            return SignatureEvent.objects.create(
                 provider=PROVIDER,
                 envelope_id=envelope_id,
                 event=event,
@@ -107,20 +104,8 @@ def connect_event_apply(payload: Mapping[str, Any]) -> SignatureEvent | None:
                 agreement=envelope.agreement if envelope else None,
                 payload=dict(payload),
                 received_at=clock.now(),
+                signed=signed,
+                status=status,
             )
     except IntegrityError:
         return None
-    if envelope is None:
-        return record  # kept, but not ours (or not yet known): nothing to change
-    if signed:
-        envelope.agreement.signatories.filter(email__in=signed, signed_at__isnull=True).update(
-            signed_at=clock.now()
-        )
-    if status != envelope.status:
-        envelope.status = status
-        envelope.save(update_fields=["status"])
-    if event == "envelope-completed" or status == "completed":
-        agreement_executed(
-            engagement=envelope.agreement.engagement, signed_file=None, filename="", actor=ACTOR
-        )
-    return record

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from partnerdesk.integrations.docusign.connect import (
     ConnectPayloadError,
-    connect_event_apply,
+    connect_event_record,
     signature_valid,
 )
 from partnerdesk.lib.env import env_secret
@@ -43,7 +43,7 @@ def connect_webhook(request: HttpRequest) -> HttpResponse:
     if not signature_valid(body=body, headers=request.headers, keys=keys):
         return HttpResponse("bad signature\n", status=401, content_type="text/plain")
     try:
-        record = connect_event_apply(json_object(body))
+        record = connect_event_record(json_object(body))
     except (MalformedBody, ConnectPayloadError) as exc:
         return HttpResponse(f"bad notification: {exc}\n", status=400, content_type="text/plain")
     return HttpResponse("ok\n" if record is not None else "already received\n", content_type="text/plain")
