@@ -55,7 +55,7 @@ def _form_errors(request: HttpRequest, form: Form) -> None:
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
         for error in errors:
-            messages.error(request, f"{label}: {error}" if label else error)
+            messages.error(request, f"{label}: {error}" if label else str(error))
 
 
 def playbooks_for(engagement: Engagement) -> list[dict[str, object]]:
