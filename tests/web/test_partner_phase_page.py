@@ -215,12 +215,17 @@ def test_a_missed_item_is_sent_skipped_or_marked_done_each_once(alice_client, si
 def test_a_missed_invoice_without_anyone_to_bill_says_what_to_fix_in_red(alice_client, signed_a_year_ago):
     signed_a_year_ago.contact_links.all().delete()
     item = Tickler.objects.filter(status="missed", kind="invoice").first()
+    engagement_page = reverse("engagement", args=[signed_a_year_ago.reference])
     response = alice_client.post(
-        reverse("item-send", args=[signed_a_year_ago.reference, item.pk]), follow=True
+        reverse("item-send", args=[signed_a_year_ago.reference, item.pk]),
+        {"next": f"{engagement_page}#missed"},  # as the Send button's form says
+        follow=True,
     )
     [alert] = _alerts(response)
-    # Back to the top of the page, where the red message shows, not to the section.
-    assert response.redirect_chain == [(f"/engagements/{signed_a_year_ago.reference}/", 302)]
+    # Back to the missed items, where the red message shows beside them.
+    assert response.redirect_chain == [(f"/engagements/{signed_a_year_ago.reference}/#missed", 302)]
+    page = response.content.decode()
+    assert page.index('id="missed"') < page.index(alert) < page.index(f'id="item-{item.pk}"')
     assert f"{signed_a_year_ago.reference} has no contact to bill" in alert
     assert "add a contact, or set the agreement&#x27;s billing contact" in alert
     assert Tickler.objects.get(pk=item.pk).status == "missed"

@@ -26,6 +26,7 @@ def partner_phase_section(context: template.Context) -> dict[str, Any]:
         "page": page,
         "phase": partner_phase(engagement, timeline=page.timeline),
         "csrf_token": context.get("csrf_token"),
+        "request": context["request"],  # the messages said at its places ({% answers %})
         "here": context["request"].get_full_path(),
         "ratings": RATINGS.items(),
         "outcomes": Renewal.Outcome.choices,

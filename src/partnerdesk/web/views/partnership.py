@@ -55,14 +55,10 @@ def refused(request: HttpRequest, what: str, problem: object, todo: str) -> None
     """One red message: what failed, why, and what to do about it on the page."""
     why = str(problem).rstrip(".")
     messages.error(request, f"{what}: {why}. {todo}")
-    request.refused = True  # type: ignore[attr-defined]
 
 
 def go_back(request: HttpRequest, back: str) -> HttpResponse:
-    """Back where the form was; after a refusal, to the top of that page, where the red message
-    shows (a #section would scroll it out of sight)."""
-    if getattr(request, "refused", False):
-        back = back.split("#", 1)[0]
+    """Back where the form was (`page#place`): what the action said shows at that place."""
     return redirect(back)
 
 
