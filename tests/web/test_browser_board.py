@@ -125,6 +125,9 @@ def test_a_card_dragged_onto_another_column_moves(pipeline, page, live_server, s
     _sign_in(page, live_server, sign_in_path)
     page.locator("#card-1").drag_to(page.locator("#column-qualified-lead"))
     _moved(page, "PD-1", "Qualified Lead")
+    # The answer is on the moved card, in view, not at the top of the board.
+    moved = page.locator("#card-1").get_by_role("status").filter(has_text="PD-1 moved to Qualified Lead.")
+    expect(moved).to_be_in_viewport()
     expect(page.locator("#column-qualified-lead")).to_contain_text("Harbor University")
     expect(page.locator("#column-lead")).not_to_contain_text("Harbor University")
     _shot(page, "board-3-moved-by-drag-and-drop")
