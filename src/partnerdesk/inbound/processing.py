@@ -22,7 +22,6 @@ from partnerdesk.inbound.parsing import parse_message
 from partnerdesk.inbound.routing import message_route
 from partnerdesk.inbound.store import message_raw
 from partnerdesk.lib import clock
-from partnerdesk.mail.outbox import outbox_deliver_due
 
 log = logging.getLogger("partnerdesk.inbound")
 
@@ -87,9 +86,5 @@ def inbound_due_work(stop: threading.Event | None = None) -> int:
     spooled = spool_ingest(stop=stop)
     handled = spooled.new
     acted += spooled.processed + spooled.failed + webhook_deliveries_process_due(stop)
-    if acted and not (stop is not None and stop.is_set()):
-        # The answers and canned responses just queued leave in this pass, not the next one.
-        report = outbox_deliver_due(stop=stop)
-        if report.handled or report.error:
-            log.info("outbox (after inbound): %s", report)
+    # The answers and canned responses just queued leave at the end of this pass (run_due_work).
     return handled + acted
