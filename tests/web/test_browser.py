@@ -251,8 +251,9 @@ def test_the_prospect_path_from_verbal_yes_to_partner_in_the_browser(
     _sign_in(page, live_server, sign_in_path)
     page.goto(live_server.url + "/engagements/PD-1/")
 
-    # The verbal yes, recorded on the page, lets the engagement become a Prospect.
-    page.get_by_text("Record a verbal yes or an executed close").click()
+    # The verbal yes, recorded on the page, lets the engagement become a Prospect: its form is open,
+    # since the move waits for it.
+    expect(page.get_by_label("Verbal yes from")).to_be_visible()
     page.get_by_label("Verbal yes from").fill("Lee Park")
     page.get_by_role("button", name="Record the verbal yes").click()
     expect(page.get_by_role("status").filter(has_text="Verbal yes recorded.")).to_be_visible()

@@ -23,10 +23,13 @@ def test_the_page_shows_the_organization_contacts_stage_and_the_allowed_moves(al
 
     assert f"<h1>{harbor.reference} Harbor University</h1>" in page
     assert "lee@harbor.example.edu" in page and "Lee Park" in page
+    # What the next stage needs is in the summary at the top (tests/web/test_engagement_page_by_stage.py).
+    summary = page.split('class="engagement-summary"')[1].split("</section>")[0]
+    assert "<dt>For Qualified Lead</dt>" in summary
+    assert "Are their needs a good candidate for partnership with 2i2c? (answer: unknown)" in summary
     stage = page.split('id="stage"')[1].split("</section>")[0]
-    assert "<strong>Qualified Lead</strong>: needs" in stage
-    assert "Are their needs a good candidate for partnership with 2i2c? (answer: unknown)" in stage
-    assert "<strong>Closed</strong>: ready" in stage
+    assert '<option value="qualified-lead">Qualified Lead</option>' in stage
+    assert '<option value="closed">Closed</option>' in stage
 
 
 def test_the_scorecard_form_asks_the_handbook_questions_and_saves_the_answers(alice_client, harbor):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages import get_messages
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,6 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET, require_POST
 
+from partnerdesk.lib import clock
 from partnerdesk.pipeline import services
 from partnerdesk.pipeline.models import Engagement
 from partnerdesk.pipeline.qualification import Answer
@@ -26,6 +28,12 @@ from partnerdesk.web.access import (
     engagement_or_404,
     safe_next,
     task_or_404,
+)
+from partnerdesk.web.engagement_page import (
+    engagement_summary,
+    open_sections,
+    parse_timeline_request,
+    timeline_page,
 )
 from partnerdesk.web.forms import (
     AddendumForm,
@@ -43,7 +51,7 @@ from partnerdesk.web.forms import (
     TaskForm,
     VerbalYesForm,
 )
-from partnerdesk.web.htmx import fragment, is_htmx
+from partnerdesk.web.htmx import fragment, is_htmx, message_place
 from partnerdesk.web.partner_links import engagement_partner_links, partner_link_revoke, partner_link_send
 
 
@@ -74,6 +82,10 @@ def playbooks_for(engagement: Engagement) -> list[dict[str, object]]:
 def engagement_page(request: HttpRequest, reference: str) -> HttpResponse:
     engagement = engagement_or_404(reference)
     page = queries.engagement_page(engagement)
+    group, number = parse_timeline_request(request.GET)
+    paging = "timeline" in request.GET or "timeline_page" in request.GET
+    # Reading the messages here leaves them for {% answers %}: the storage keeps them for the request.
+    answered_at = {message_place(message) for message in get_messages(request)}
     scorecard_form = ScorecardForm(
         initial={
             "good_candidate": page.good_candidate,
@@ -89,6 +101,11 @@ def engagement_page(request: HttpRequest, reference: str) -> HttpResponse:
             "profile": get_profile(),
             "page": page,
             "engagement": engagement,
+            "summary": engagement_summary(page, today=clock.today()),
+            "sections": open_sections(
+                Stage(engagement.stage), answered_at=answered_at, also=["timeline"] if paging else []
+            ),
+            "timeline": timeline_page(page.timeline, group=group, number=number),
             "playbooks": playbooks_for(engagement),
             "scorecard_form": scorecard_form,
             "move_form": MoveForm(moves=ALLOWED_MOVES[Stage(engagement.stage)]),
@@ -299,7 +316,7 @@ def engagement_note(request: HttpRequest, reference: str) -> HttpResponse:
     if is_htmx(request):
         context = {
             "engagement": engagement,
-            "page": {"timeline": queries.engagement_timeline(engagement)},
+            "timeline": timeline_page(queries.engagement_timeline(engagement)),
             "note_form": NoteForm() if added else form,
             "note_status": added,
         }
