@@ -115,3 +115,8 @@ def test_a_partners_page_opens_the_partner_phase_and_folds_the_lead_work(
 
     page.get_by_role("heading", name="Qualification").click()
     expect(page.get_by_role("button", name="Save the scorecard")).to_be_visible()
+
+    # A link to a folded section from elsewhere opens it.
+    page.goto(f"{live_server.url}/engagements/{partner.reference}/#agreement")
+    expect(page.locator("#agreement details").first).to_have_attribute("open", "")
+    expect(page.locator("#agreement")).to_contain_text("Version 1: final.docx")

@@ -142,9 +142,18 @@ def test_a_folded_section_opens_when_an_answer_comes_back_to_it(alice_client, al
     )
     page = response.content.decode()
 
-    assert "Added Ro Diaz" in page
+    contacts = page.split('<section id="contacts"')[1].split("</section>")[0]
+    assert "Added Ro Diaz" in contacts, "the answer shows in the section the user acted in"
     assert "contacts" in _open_sections(page)
     assert "contacts" not in _open_sections(_get(alice_client, partner))
+
+
+def test_a_closed_engagement_says_why_and_keeps_open_only_the_stage_and_the_timeline(alice_client, harbor):
+    services.engagement_move(engagement=harbor, to=Stage.CLOSED, actor=ALICE, reason="Chose another provider")
+    page = _get(alice_client, harbor)
+
+    assert _open_sections(page) == {"stage", "timeline"}
+    assert _fact(page, "Closed") == "Chose another provider · reopen as a Lead"
 
 
 def test_every_kind_of_entry_has_its_timeline_group_or_shows_under_all_only():
