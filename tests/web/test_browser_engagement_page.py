@@ -5,12 +5,19 @@ test-output/screenshots/ (engagement-<what>-<width>)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth import get_user_model
 
+from partnerdesk.agreements import services as agreements
+from partnerdesk.lib import clock
 from partnerdesk.mail.outbox import message_queue
 from partnerdesk.pipeline import services
 from partnerdesk.pipeline.models import Engagement
+from partnerdesk.pipeline.qualification import Answer
+from partnerdesk.pipeline.stages import Stage
 from tests.partnership.conftest import make_partner
 from tests.web.axe import axe_report, axe_violations
 from tests.web.test_browser import _shot, _sign_in, playwright_api, pytestmark  # noqa: F401
@@ -94,6 +101,55 @@ def test_a_leads_page_opens_what_a_lead_needs_and_pages_its_timeline(
     timeline.get_by_text("Show the message").click()
     expect(timeline.locator(".mail-lazy")).to_contain_text("pick a time")
     _check(page, "lead-mail", size[0])
+
+
+@pytest.fixture
+def prospect(transactional_db) -> Engagement:
+    """Made before the browser starts: a Prospect with a draft agreement and a task due."""
+    engagement = services.engagement_create(
+        organization_name="Bay College",
+        contacts=[("Ana Ruiz", "ana@bay.example.edu")],
+        actor=ALICE,
+    )
+    services.engagement_qualify(
+        engagement=engagement, actor=ALICE, good_candidate=Answer.YES, qualified=Answer.YES
+    )
+    services.engagement_move(engagement=engagement, to=Stage.QUALIFIED_LEAD, actor=ALICE)
+    services.engagement_record_verbal_yes(engagement=engagement, by="Ana Ruiz", actor=ALICE)
+    services.engagement_move(engagement=engagement, to=Stage.PROSPECT, actor=ALICE)
+    agreement = agreements.agreement_create(engagement=engagement, actor=ALICE)
+    agreements.agreement_set_terms(agreement=agreement, actor=ALICE, value=Decimal("18500"), currency="EUR")
+    services.task_create(
+        engagement=engagement,
+        title="Ask for the billing contact",
+        due_on=clock.today() + dt.timedelta(days=5),
+        actor=ALICE,
+    )
+    return engagement
+
+
+@SIZES
+def test_a_prospects_page_with_every_section_opened_passes_the_audit(
+    page, live_server, sign_in_path, prospect, size
+):
+    expect = playwright_api.expect
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    _sign_in(page, live_server, sign_in_path)
+    page.goto(f"{live_server.url}/engagements/{prospect.reference}/")
+
+    summary = page.get_by_role("region", name="Summary")
+    expect(summary).to_contain_text("18,500.00 EUR")
+    expect(summary).to_contain_text("Ask for the billing contact")
+    expect(summary).to_contain_text("the executed close date is not recorded")
+    expect(page.get_by_role("button", name="Upload the version")).to_be_visible()
+    expect(page.get_by_role("button", name="Save the scorecard")).to_be_hidden()
+    _check(page, "prospect", size[0])
+
+    # Everything folded is still there: open it all and audit what it holds too.
+    folded = page.locator("section.fold > details:not([open]) > summary")
+    while folded.count():
+        folded.first.click()
+    _check(page, "prospect-all-opened", size[0])
 
 
 @SIZES
