@@ -2,8 +2,8 @@
 
 On a throw-away database (SQLite in a temporary PARTNERDESK_HOME, or BENCH_DATABASE_URL):
 
-1. One worker pass (`ticklers_fire_due`) over N due check-in reminders (default 10,000) for one
-   partner with one contact: claim each row with a conditional update, queue the check-in email
+1. One worker pass (`ticklers_fire_due`) over N due check-in reminders (default 10,000), one for
+   each of N partners with a contact each: claim each row with a conditional update, queue the check-in email
    in the outbox, record the outcome, one transaction per reminder; in reminders/s.
 2. The same pass with a handler that does nothing: the cost of the claim machinery alone.
 3. The bare peers: N conditional one-row UPDATEs in one transaction, and one plain UPDATE of
@@ -16,7 +16,6 @@ machines. Every time is the best of `--repeat` runs.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import platform
 import sys
 from pathlib import Path
@@ -41,18 +40,37 @@ def main() -> None:
         from partnerdesk.mail.models import OutboxMessage
         from partnerdesk.partnership import ticklers
         from partnerdesk.partnership.models import CheckIn, Tickler
-        from partnerdesk.pipeline import services
-        from partnerdesk.pipeline.models import Engagement
+        from partnerdesk.pipeline.models import Contact, Engagement, EngagementContact, Organization
 
         call_command("migrate", verbosity=0)
-        engagement = services.engagement_create(
-            organization_name="Bench University",
-            contacts=[("Lee Park", "lee@bench.example.edu")],
-            actor=services.Actor(label="bench"),
-        )
-        Engagement.objects.filter(pk=engagement.pk).update(stage="partner")  # bench only: no guard
         n = args.reminders
         today = clock.today()
+        # One check-in due today for each of N partners: a partnership has one current item of a
+        # kind (older ones are missed, not sent), so a pass's load is the number of partners.
+        organizations = Organization.objects.bulk_create(
+            [Organization(name=f"Bench University {number}") for number in range(n)], batch_size=1000
+        )
+        contacts = Contact.objects.bulk_create(
+            [
+                Contact(
+                    organization=org, name=f"Lee Park {number}", email=f"lee{number}@u{number}.example.edu"
+                )
+                for number, org in enumerate(organizations)
+            ],
+            batch_size=1000,
+        )
+        now = clock.now()
+        engagements = Engagement.objects.bulk_create(
+            [
+                Engagement(organization=org, stage="partner", stage_changed_at=now, created_at=now)
+                for org in organizations
+            ],
+            batch_size=1000,
+        )
+        EngagementContact.objects.bulk_create(
+            [EngagementContact(engagement=e, contact=c) for e, c in zip(engagements, contacts, strict=True)],
+            batch_size=1000,
+        )
 
         def seed() -> None:
             OutboxMessage.objects.all().delete()
@@ -64,11 +82,11 @@ def main() -> None:
                         key=f"bench:{number}",
                         kind="check_in",
                         engagement=engagement,
-                        due_on=today - dt.timedelta(days=number % 40),
+                        due_on=today,
                         payload={"number": number},
                         created_at=clock.now(),
                     )
-                    for number in range(n)
+                    for number, engagement in enumerate(engagements)
                 ),
                 batch_size=1000,
             )
