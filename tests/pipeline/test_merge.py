@@ -19,7 +19,13 @@ from partnerdesk.lib import clock
 from partnerdesk.mail.outbox import message_queue
 from partnerdesk.partnership.models import Tickler
 from partnerdesk.pipeline import services
-from partnerdesk.pipeline.merging import HANDLED, engagement_merge, engagement_merged_into
+from partnerdesk.pipeline.merging import (
+    HANDLED,
+    MERGE_CANDIDATES_SHOWN,
+    engagement_merge,
+    engagement_merged_into,
+    merge_candidates,
+)
 from partnerdesk.pipeline.models import Engagement, TimelineEntry
 from partnerdesk.pipeline.naming import engagement_of_relationship, engagement_open_provisional
 from partnerdesk.pipeline.qualification import Answer, Criterion
@@ -223,3 +229,24 @@ def test_merging_two_engagements_of_one_organization_keeps_one_row_per_file(alic
     ]
     assert (home / "drive" / theirs.store_id).is_file()
     assert TimelineEntry.objects.filter(engagement=second, data__has_key="merged_into").exists()
+
+
+def test_the_merge_choices_are_the_likely_duplicates_first_and_few_however_many_engagements_there_are():
+    actor = services.Actor(label="alice")
+
+    def lead(name: str, *contacts: tuple[str, str]) -> Engagement:
+        return services.engagement_create(organization_name=name, contacts=list(contacts), actor=actor)
+
+    harbor = lead("Harbor Marine Lab", ("Lee Park", "lee@harbor.example.edu"))
+    same_contact = lead("HML", ("Lee Park", "lee@harbor.example.edu"))
+    same_domain = lead("Harbor Ocean Station", ("Ana Ruiz", "ana@harbor.example.edu"))
+    for number in range(MERGE_CANDIDATES_SHOWN + 5):  # older, sharing only the word "harbor"
+        lead(f"Harbor College {number}", ("Jo", f"jo{number}@college{number}.example.org"))
+    same_word = lead("Marine Studies Group", ("Kim", "kim@studies.example.org"))
+    unrelated = lead("Ridge College", ("Sam", "sam@ridge.example.edu"))
+
+    choices = merge_candidates(harbor)
+
+    assert choices[:2] == [same_contact, same_domain]
+    assert same_word in choices and unrelated not in choices and harbor not in choices
+    assert len(choices) == MERGE_CANDIDATES_SHOWN

@@ -68,4 +68,22 @@ def test_a_refused_merge_says_why_on_the_page_and_changes_nothing(alice_client, 
     assert f"{duplicate.reference} was not merged: {harbor.reference} is closed" in answer.content.decode()
     assert Engagement.objects.get(pk=duplicate.pk).stage == "lead"
     unknown = alice_client.post(url, {"into": "PD-999"}, follow=True)
-    assert "Choose the engagement to merge into." in unknown.content.decode()
+    assert "Choose the engagement to merge into, or type its reference (PD-12)." in unknown.content.decode()
+
+
+def test_an_engagement_not_in_the_list_is_merged_into_by_typing_its_reference(
+    alice_client, harbor, duplicate
+):
+    other = services.engagement_create(
+        organization_name="Ridge College", contacts=[], actor=services.Actor(label="alice")
+    )
+    page = alice_client.get(reverse("engagement", args=[duplicate.reference])).content.decode()
+    assert f'<option value="{other.reference}">' not in page  # nothing in common with it
+    assert 'name="into_reference"' in page
+
+    review = alice_client.post(
+        reverse("engagement-merge", args=[duplicate.reference]),
+        {"into": harbor.reference, "into_reference": f"[{other.reference}]"},
+    )
+
+    assert f"Merge {duplicate.reference} into {other.reference}?" in review.content.decode()

@@ -13,9 +13,11 @@ failure changes nothing and says so.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Case, IntegerField, Q, Value, When
 
 from partnerdesk.agreements.models import Agreement
 from partnerdesk.documents.models import Document
@@ -128,16 +130,62 @@ def _refusals(source: Engagement, target: Engagement) -> None:
         raise ServiceError(f"{source.reference} and {target.reference} both renew an agreement")
 
 
-def merge_candidates(engagement: Engagement) -> list[Engagement]:
-    """The engagements this one could be merged into (the open ones), its organization's first;
-    one query, as the engagement page shows them."""
-    others = (
-        Engagement.objects.exclude(pk=engagement.pk)
-        .exclude(stage=Stage.CLOSED.value)
-        .select_related("organization")
-        .order_by("-id")
+MERGE_CANDIDATES_SHOWN = 20
+# Words too common in organization names to suggest that two are the same.
+_COMMON_NAME_WORDS = frozenset(
+    {"university", "college", "school", "institute", "center", "centre", "state", "community", "the"}
+)
+
+
+def merge_candidates(engagement: Engagement, *, emails: list[str] | None = None) -> list[Engagement]:
+    """The open engagements most likely to be the same relationship, at most
+    MERGE_CANDIDATES_SHOWN, the likeliest first: its organization's, then those sharing a
+    contact or a contact's mail domain, then those whose organization's name shares a word.
+    `emails` are its contacts' addresses when the caller has them read already. Two small queries
+    whatever the number of engagements; any other is named by its reference."""
+    if emails is None:
+        emails = list(engagement.contacts.values_list("email", flat=True))
+    domains = {email.rsplit("@", 1)[-1].lower() for email in emails if "@" in email}
+    words = {
+        word
+        for word in re.findall(r"\w{4,}", engagement.organization.name.lower())
+        if word not in _COMMON_NAME_WORDS
+    }
+    shares_contact = Q(contacts__email__in=emails)
+    shares_domain = Q()
+    for domain in domains:
+        shares_domain |= Q(contacts__email__iendswith=f"@{domain}")
+    shares_word = Q()
+    for word in words:
+        shares_word |= Q(organization__name__icontains=word)
+    same_organization = Q(organization_id=engagement.organization_id)
+    likely = same_organization | shares_contact
+    if domains:
+        likely |= shares_domain
+    if words:
+        likely |= shares_word
+    closeness = Case(
+        When(same_organization, then=Value(0)),
+        When(shares_contact, then=Value(1)),
+        When(shares_domain if domains else Q(pk__in=[]), then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
     )
-    return sorted(others, key=lambda other: other.organization_id != engagement.organization_id)
+    ids = (
+        Engagement.objects.filter(likely)
+        .exclude(pk=engagement.pk)
+        .exclude(stage=Stage.CLOSED.value)
+        .annotate(closeness=closeness)
+        .order_by("closeness", "-id")
+        .values_list("pk", "closeness")
+    )
+    chosen: dict[int, int] = {}
+    for pk, rank in ids:  # a row per shared contact: keep each engagement once, at its best
+        chosen.setdefault(pk, rank)
+        if len(chosen) >= MERGE_CANDIDATES_SHOWN:
+            break
+    found = Engagement.objects.filter(pk__in=chosen).select_related("organization").in_bulk()
+    return [found[pk] for pk in chosen]
 
 
 def merge_preview(*, source: Engagement, target: Engagement) -> list[str]:

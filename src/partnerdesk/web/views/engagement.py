@@ -124,18 +124,18 @@ def engagement_page(request: HttpRequest, reference: str) -> HttpResponse:
             "shared_contacts": list(
                 {share.contact_id: share.contact for d in page.documents for share in d.shares.all()}.values()
             ),
-            **_merge_context(engagement),
+            **_merge_context(engagement, [contact.email for contact in page.contacts]),
         },
     )
 
 
-def _merge_context(engagement: Engagement) -> dict[str, object]:
+def _merge_context(engagement: Engagement, emails: list[str]) -> dict[str, object]:
     from partnerdesk.pipeline.merging import engagement_merged_into, merge_candidates
 
     merged_into = engagement_merged_into(engagement)
     return {
         "merged_into": merged_into,
-        "merge_candidates": [] if merged_into else merge_candidates(engagement),
+        "merge_candidates": [] if merged_into else merge_candidates(engagement, emails=emails),
     }
 
 
@@ -399,9 +399,11 @@ def engagement_merge_view(request: HttpRequest, reference: str) -> HttpResponse:
     engagement = engagement_or_404(reference)
     back = _page_url(engagement, "merge")
     try:
-        target = engagement_get(request.POST.get("into", "").strip())
+        # A reference typed in (any engagement) wins over the list of likely ones.
+        typed = request.POST.get("into_reference", "").strip()
+        target = engagement_get(typed or request.POST.get("into", "").strip())
     except EngagementNotFound:
-        messages.error(request, "Choose the engagement to merge into.")
+        messages.error(request, "Choose the engagement to merge into, or type its reference (PD-12).")
         return redirect(back)
     try:
         if request.POST.get("confirm") != "yes":
