@@ -9,6 +9,7 @@ import email
 import email.policy
 
 import pytest
+from django.test import Client
 
 from partnerdesk.documents.models import RunningNoteEntry
 from partnerdesk.mail.models import OutboxMessage
@@ -34,6 +35,10 @@ def test_the_executed_close_queues_the_launch_the_worker_sends_the_kickoff_and_m
     [queued] = PlaybookRun.objects.filter(engagement=engagement, playbook="launch-meeting")
     assert queued.status == PlaybookRun.Status.QUEUED
     assert not OutboxMessage.objects.filter(subject__contains="launch meeting").exists()
+    client = Client()
+    client.force_login(engagement.owner)
+    page = client.get(f"/engagements/{engagement.reference}/").content.decode()
+    assert "Launch Meeting</strong> (queued" in page and "Run Launch Meeting now" in page
 
     run_due_work(raise_errors=True)  # one pass: the playbook, then the mail it queued
 

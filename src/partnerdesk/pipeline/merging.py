@@ -35,7 +35,7 @@ from partnerdesk.pipeline.models import (
 from partnerdesk.pipeline.qualification import Answer
 from partnerdesk.pipeline.services import Actor, ServiceError, timeline_record
 from partnerdesk.pipeline.stages import Stage
-from partnerdesk.playbooks.models import PlaybookRun
+from partnerdesk.playbooks.models import UNFINISHED, PlaybookRun
 from partnerdesk.profile import get_profile
 from partnerdesk.technical.models import Handoff, TechnicalAnswer, TechnicalFormLink, TechnicalReminder
 
@@ -63,7 +63,6 @@ HANDLED = {
     "technical.TechnicalReminder.engagement": "moved",
 }
 
-UNFINISHED = [PlaybookRun.Status.RUNNING, PlaybookRun.Status.FAILED]
 
 
 @dataclass

@@ -32,13 +32,12 @@ from partnerdesk.playbooks.context import (
     context_for,
     template_variables,
 )
-from partnerdesk.playbooks.models import PlaybookRun, StepRun
+from partnerdesk.playbooks.models import UNFINISHED, PlaybookRun, StepRun
 from partnerdesk.playbooks.specs import PlaybookSpec, render
 from partnerdesk.playbooks.steps import StepOutcome, step_kinds
 
 log = logging.getLogger("partnerdesk.playbooks")
 
-UNFINISHED = [PlaybookRun.Status.QUEUED, PlaybookRun.Status.RUNNING, PlaybookRun.Status.FAILED]
 # How long a worker keeps a queued run it claimed before another may take it over: longer than a
 # playbook takes (a few emails and document calls), short enough that a dead worker's run goes on.
 RUN_CLAIM = dt.timedelta(minutes=10)

@@ -47,6 +47,11 @@ class PlaybookRun(models.Model):
         return f"{self.playbook} on {self.engagement_id} ({self.status})"
 
 
+# A run still to finish (queued, running, or stopped at a failed step): at most one per playbook
+# and engagement, the one to carry on.
+UNFINISHED = [PlaybookRun.Status.QUEUED, PlaybookRun.Status.RUNNING, PlaybookRun.Status.FAILED]
+
+
 class StepRun(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
