@@ -22,7 +22,8 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 run: $(VENV)/.installed
 	$(BIN)/partnerdesk serve
 
-## test: install the test dependencies, lint, type-check, and run the whole suite
+## test: install the test dependencies, lint (ruff), type-check (mypy with the django-stubs plugin,
+## the whole package), and run the whole suite
 test: lint pytest
 
 ## test-wheel: build the wheel, install it (not editable) into a fresh virtualenv, and use it there
@@ -36,14 +37,7 @@ test-deploy: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
-	$(BIN)/mypy src/partnerdesk/pipeline/stages.py src/partnerdesk/pipeline/qualification.py \
-		src/partnerdesk/lib/env.py src/partnerdesk/lib/addresses.py src/partnerdesk/lib/toml_files.py src/partnerdesk/profile.py \
-		src/partnerdesk/mail/composing.py src/partnerdesk/mail/backends.py src/partnerdesk/mail/outbox.py \
-		src/partnerdesk/mail/worker.py src/partnerdesk/playbooks/specs.py \
-		src/partnerdesk/inbound/mailgate.py src/partnerdesk/inbound/parsing.py src/partnerdesk/inbound/reading.py \
-		src/partnerdesk/integrations/calendly/webhook.py src/partnerdesk/integrations/calendly/booking.py \
-		src/partnerdesk/integrations/calendly/notification.py \
-		src/partnerdesk/agreements/readiness.py src/partnerdesk/agreements/diffing.py
+	$(BIN)/mypy src/partnerdesk
 
 pytest: $(VENV)/.installed-test test-services
 	PARTNERDESK_HOME=$(CURDIR)/test-output/home $(BIN)/pytest -q $(PYTEST_ARGS)

@@ -45,7 +45,7 @@ def _secret_key(home: Path) -> str:
         return key_file.read_text(encoding="utf-8").strip()
 
 
-def _database(home: Path) -> dict:
+def _database(home: Path) -> dj_database_url.DBConfig:
     url = env_secret("DATABASE_URL") or f"sqlite:///{home / 'partnerdesk.sqlite3'}"
     try:
         config = dj_database_url.parse(url, conn_max_age=0)

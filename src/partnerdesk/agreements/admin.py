@@ -16,7 +16,7 @@ from partnerdesk.agreements.models import (
 class VersionInline(admin.TabularInline):
     model = AgreementVersion
     extra = 0
-    fields = ["number", "title", "filename", "signed", "actor", "created_at"]
+    fields = ("number", "title", "filename", "signed", "actor", "created_at")
     readonly_fields = fields
 
 
@@ -37,7 +37,7 @@ class OpenPointInline(admin.TabularInline):
     readonly_fields = ["task", "created_at"]
     can_delete = False
 
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None) -> bool:
         return False
 
 
@@ -62,5 +62,5 @@ class SignatureEventAdmin(admin.ModelAdmin):
     list_display = ["envelope_id", "event", "generated_at", "agreement", "received_at"]
     search_fields = ["envelope_id"]
 
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None) -> bool:
         return False  # a provider's notification is kept as it came

@@ -79,9 +79,11 @@ def check_amounts(agreement: Agreement) -> None:
 
     schedule = agreement.invoice_schedule or get_rules().invoice_schedule
     deliverables = tuple(
-        agreement.addenda.filter(kind=Addendum.Kind.DELIVERABLE, due_on__isnull=False).values_list(
-            "title", "due_on"
-        )
+        (title, due)
+        for title, due in agreement.addenda.filter(
+            kind=Addendum.Kind.DELIVERABLE, due_on__isnull=False
+        ).values_list("title", "due_on")
+        if due is not None
     )
     dates = AgreementDates(
         id=agreement.pk,

@@ -149,16 +149,16 @@ def _merge(
                 os.rename(path, dst_dir / new)
                 _forget(src_dir, name, "folders")
             continue
-        name = documents_by_disk.get(disk)
-        if name is None and disk.endswith(DOCUMENT_SUFFIX):
+        document_name = documents_by_disk.get(disk)
+        if document_name is None and disk.endswith(DOCUMENT_SUFFIX):
             stem = disk.removesuffix(DOCUMENT_SUFFIX)
             if store._lookup(src_dir, stem, "documents") == disk:
-                name = stem  # made by hand: its file name is its exact name
-        if name is not None:
-            final = _free_name(store, dst_dir, name, None)
+                document_name = stem  # made by hand: its file name is its exact name
+        if document_name is not None:
+            final = _free_name(store, dst_dir, document_name, None)
             new = store._reserve(dst_dir, final, "documents")
             os.rename(path, dst_dir / new)
-            _forget(src_dir, name, "documents")
+            _forget(src_dir, document_name, "documents")
             placed[_join(src_id, disk)] = (final, new)
         else:
             new = _free_disk(dst_dir, disk)

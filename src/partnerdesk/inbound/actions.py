@@ -392,8 +392,12 @@ def _renewal(request: ActionRequest) -> str:
         raise ActionRefused('an ended partnership needs a reason: add a line "Reason: why"')
     terms = _terms(request) if outcome == "changed" else {}
     recorded = renewal_record(
-        engagement=engagement, outcome=outcome, reason=reason, actor=request.actor, **terms
-    )  # type: ignore[arg-type]
+        engagement=engagement,
+        outcome=outcome,
+        reason=reason,
+        actor=request.actor,
+        **terms,  # type: ignore[arg-type] # _terms checked each value's type
+    )
     lines = [f"Renewal of {engagement.reference} ({engagement.organization.name}) recorded: {outcome}."]
     if recorded.next_agreement is not None:
         nxt = recorded.next_agreement
@@ -533,7 +537,11 @@ def action_run(*, message: InboundMessage, parsed: ParsedMessage, requested: Req
             request.engagement = engagement_named(words, thread)
         else:
             request.argument = action.split(requested.rest)[1]
-        text = _run_again(request, requested.spec) if requested.spec else action.run(request)
+        if requested.spec:
+            text = _run_again(request, requested.spec)
+        else:
+            assert action is not None  # a request is either a playbook (spec) or an action
+            text = action.run(request)
     except (ActionRefused, ServiceError, PlaybookRefused) as exc:
         example = action.example if action else f"Subject: {name} PD-12"
         text = (

@@ -87,7 +87,7 @@ def _meeting_entry(booking: Booking, row: BookingRow, engagement: Engagement, ac
     in PARTNERDESK_TIME_ZONE (the booking's, not the day the email came)."""
     if booking.starts_at is None:
         return "the meeting's start could not be read: no dated entry"
-    local = booking.starts_at.astimezone(ZoneInfo(settings.TIME_ZONE))
+    local = booking.starts_at.astimezone(ZoneInfo(str(settings.TIME_ZONE)))
     names = ", ".join(name or email for name, email in booking.participants)
     try:
         running_notes_append(

@@ -84,7 +84,7 @@ def _known_organization(contacts: list[tuple[str, str]]) -> str:
     """The organization a contact already belongs to."""
     known = Contact.objects.filter(email__in=[email for _, email in contacts], organization__isnull=False)
     first = known.select_related("organization").order_by("id").first()
-    return first.organization.name if first is not None else ""
+    return first.organization.name if first is not None and first.organization is not None else ""
 
 
 def _provisional_name(contacts: list[tuple[str, str]]) -> str:

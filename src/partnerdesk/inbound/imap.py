@@ -124,14 +124,15 @@ def fetch_once(
     client = _connect(config)
     try:
         _check(client.select(_quoted(config.mailbox)), f"select {config.mailbox}")
-        data = _check(client.uid("SEARCH", None, "UNDELETED", "UNKEYWORD", KEYWORD), "search")
-        uids = data[0].split() if data and data[0] else []
+        # No charset (None): imaplib's own convention, which the stubs do not know.
+        data = _check(client.uid("SEARCH", None, "UNDELETED", "UNKEYWORD", KEYWORD), "search")  # type: ignore[arg-type]
+        uids = [uid.decode("ascii") for uid in data[0].split()] if data and data[0] else []
         for start in range(0, len(uids), chunk):
             if stop is not None and stop.is_set():
                 break
-            fetched: list[tuple[bytes, bytes]] = []
+            fetched: list[tuple[str, bytes]] = []
             for uid in uids[start : start + chunk]:
-                raw = _message_bytes(_check(client.uid("FETCH", uid, "(BODY.PEEK[])"), f"fetch {uid!r}"))
+                raw = _message_bytes(_check(client.uid("FETCH", uid, "(BODY.PEEK[])"), f"fetch {uid}"))
                 if raw is not None:  # else expunged meanwhile by another client
                     fetched.append((uid, raw))
             if not fetched:
@@ -154,12 +155,12 @@ def fetch_once(
     return report
 
 
-def _done(client: imaplib.IMAP4, config: ImapConfig, uid: bytes) -> None:
-    _check(client.uid("STORE", uid, "+FLAGS", f"({KEYWORD})"), f"flag {uid!r}")
+def _done(client: imaplib.IMAP4, config: ImapConfig, uid: str) -> None:
+    _check(client.uid("STORE", uid, "+FLAGS", f"({KEYWORD})"), f"flag {uid}")
     if config.move_to:
         capabilities = getattr(client, "capabilities", ())
         if "MOVE" in capabilities:
-            _check(client.uid("MOVE", uid, _quoted(config.move_to)), f"move {uid!r}")
+            _check(client.uid("MOVE", uid, _quoted(config.move_to)), f"move {uid}")
         else:
-            _check(client.uid("COPY", uid, _quoted(config.move_to)), f"copy {uid!r}")
-            _check(client.uid("STORE", uid, "+FLAGS", r"(\Deleted)"), f"delete {uid!r}")
+            _check(client.uid("COPY", uid, _quoted(config.move_to)), f"copy {uid}")
+            _check(client.uid("STORE", uid, "+FLAGS", r"(\Deleted)"), f"delete {uid}")

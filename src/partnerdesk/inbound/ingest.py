@@ -146,7 +146,7 @@ def _store(
         if reading.oversized:
             # Kept as a file: a database row is no place for a 30 MB blob. Written before the row.
             path = spool_write(reading.raw, quarantine_folder())
-            files.append(path)
+            files.append(Path(path))
             raw_path = str(path)
         routed = process and reading.status == Status.RECEIVED
         message = InboundMessage(

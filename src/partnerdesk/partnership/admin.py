@@ -56,5 +56,5 @@ class InvoiceCounterAdmin(admin.ModelAdmin):
     list_display = ["year", "last"]
     readonly_fields = ["year", "last"]
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request) -> bool:
         return False

@@ -180,6 +180,7 @@ def forecast_items(
     for engagement_id, stage, changed, term_start, currency, value in rows:
         close = term_start or timezone.localtime(changed).date() + CLOSE_AFTER_STAGE_CHANGE
         month = close.strftime("%Y-%m")
+        assert value is not None  # forecast_agreements keeps valued agreements only
         items.append(ForecastItem(engagement_id, stage, month, currency, value, weights[stage]))
     return items
 
@@ -278,7 +279,7 @@ def renewals_report(
         assert agreement.term_end is not None
         # Selected with the agreement; absent (RelatedObjectDoesNotExist, an AttributeError) is None.
         renewal = getattr(agreement, "renewal", None)
-        reminders = agreement.renewal_reminders  # type: ignore[attr-defined]
+        reminders = agreement.renewal_reminders
         pending = [tickler.due_on for tickler in reminders if tickler.fired_at is None]
         rows.append(
             {
@@ -385,16 +386,19 @@ def outstanding_totals(
     if engagements is not None:
         invoices = invoices.filter(engagement__in=engagements.values("pk"))
     overdue = Q(due_on__lt=today)
-    return list(
-        invoices.order_by("currency")
-        .values("currency")
-        .annotate(
-            invoices=Count("id"),
-            amount=Sum("total"),
-            overdue=Count("id", filter=overdue),
-            overdue_amount=Sum("total", filter=overdue, default=Decimal(0)),
+    return [
+        dict(row)
+        for row in (
+            invoices.order_by("currency")
+            .values("currency")
+            .annotate(
+                invoices=Count("id"),
+                amount=Sum("total"),
+                overdue=Count("id", filter=overdue),
+                overdue_amount=Sum("total", filter=overdue, default=Decimal(0)),
+            )
         )
-    )
+    ]
 
 
 def quarter_of(day: dt.date) -> str:

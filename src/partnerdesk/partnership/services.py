@@ -12,7 +12,7 @@ does, and belongs there eventually.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from partnerdesk.lib import clock
@@ -26,7 +26,7 @@ from partnerdesk.profile import get_profile
 
 def owner_address(engagement: Engagement) -> str:
     """Where the owner's reminders go: the owner's address, else the shared mailbox."""
-    owner: AbstractBaseUser | None = engagement.owner
+    owner: User | None = engagement.owner
     address = getattr(owner, "email", "") if owner is not None else ""
     return address or get_profile().mailbox.address
 

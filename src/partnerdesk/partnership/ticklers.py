@@ -67,6 +67,7 @@ def _dates(agreement: Agreement) -> AgreementDates:
             for title, due in agreement.addenda.filter(kind="deliverable", due_on__isnull=False)
             .order_by("due_on", "id")
             .values_list("title", "due_on")
+            if due is not None
         )
     return AgreementDates(
         id=agreement.pk,
@@ -307,9 +308,7 @@ class FireReport:
         return "; ".join(parts)
 
 
-def ticklers_fire_due(
-    *, stop: threading.Event | None = None, report: FireReport | None = None
-) -> FireReport:
+def ticklers_fire_due(*, stop: threading.Event | None = None, report: FireReport | None = None) -> FireReport:
     """Settle the backlog, then fire everything due, oldest first; safe in several processes at once."""
     report = report or FireReport()
     report.missed += ticklers_settle()

@@ -50,10 +50,10 @@ class TimelineInline(admin.TabularInline):
     model = TimelineEntry
     extra = 0
     can_delete = False
-    readonly_fields = ["at", "kind", "actor", "summary"]
+    readonly_fields = ("at", "kind", "actor", "summary")
     fields = readonly_fields
 
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None) -> bool:
         return False
 
 

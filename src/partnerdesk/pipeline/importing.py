@@ -109,13 +109,13 @@ def parse_lead_rows(text: str, *, source_name: str = "the file") -> list[LeadRow
     # csv.DictReader keeps the last of two same-named columns: refuse rather than guess.
     repeated = {column: header.count(column) for column in dict.fromkeys(header) if header.count(column) > 1}
     if missing or unknown or repeated:
-        problems = [f"{source_name}: line 1: missing column {column!r}" for column in missing]
-        problems += [f"{source_name}: line 1: unknown column {column!r}" for column in unknown]
-        problems += [
+        header_problems = [f"{source_name}: line 1: missing column {column!r}" for column in missing]
+        header_problems += [f"{source_name}: line 1: unknown column {column!r}" for column in unknown]
+        header_problems += [
             f"{source_name}: line 1: column {column or '(blank)'!r} appears {count} times"
             for column, count in repeated.items()
         ]
-        raise ImportFileError(problems)
+        raise ImportFileError(header_problems)
     reader.fieldnames = header
 
     known_users = set(get_user_model().objects.values_list("username", flat=True))

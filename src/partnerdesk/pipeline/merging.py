@@ -64,7 +64,6 @@ HANDLED = {
 }
 
 
-
 @dataclass
 class MergeResult:
     source: Engagement
@@ -319,13 +318,16 @@ def _merge_answers(result: MergeResult) -> None:
             notes = "\n".join(text for text in (ours.notes, theirs.notes) if text)
             Assessment.objects.filter(pk=ours.pk).update(answer=theirs.answer, notes=notes)
     answered = TechnicalAnswer.Status.ANSWERED
-    for theirs in TechnicalAnswer.objects.filter(engagement=source):
-        ours = TechnicalAnswer.objects.filter(engagement=target, key=theirs.key).first()
-        if ours is None:
-            TechnicalAnswer.objects.filter(pk=theirs.pk).update(engagement=target)
-        elif theirs.status == answered and ours.status != answered:
-            TechnicalAnswer.objects.filter(pk=ours.pk).update(
-                value=theirs.value, status=theirs.status, source=theirs.source, updated_at=theirs.updated_at
+    for their_answer in TechnicalAnswer.objects.filter(engagement=source):
+        our_answer = TechnicalAnswer.objects.filter(engagement=target, key=their_answer.key).first()
+        if our_answer is None:
+            TechnicalAnswer.objects.filter(pk=their_answer.pk).update(engagement=target)
+        elif their_answer.status == answered and our_answer.status != answered:
+            TechnicalAnswer.objects.filter(pk=our_answer.pk).update(
+                value=their_answer.value,
+                status=their_answer.status,
+                source=their_answer.source,
+                updated_at=their_answer.updated_at,
             )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from partnerdesk.pipeline.models import Engagement, TimelineEntry
@@ -37,7 +37,7 @@ def engagement_claim_owner(*, engagement: Engagement, email: str, actor: Actor) 
     return True
 
 
-def owner_accounts_link(*, user: AbstractBaseUser) -> int:
+def owner_accounts_link(*, user: User) -> int:
     """The engagements kept for this member's address (they had no account then) become theirs."""
     email = (getattr(user, "email", "") or "").strip().lower()
     if not email:

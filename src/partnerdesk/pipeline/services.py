@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -74,10 +74,10 @@ class Actor:
     """Who did something: a signed-in user, or a label such as `cli:alice` or `mail:bob@x.org`."""
 
     label: str
-    user: AbstractBaseUser | None = None
+    user: User | None = None
 
     @classmethod
-    def for_user(cls, user: AbstractBaseUser) -> Actor:
+    def for_user(cls, user: User) -> Actor:
         return cls(label=user.get_username(), user=user)
 
 
@@ -133,7 +133,7 @@ def engagement_create(
     contacts: Iterable[tuple[str, str]],
     actor: Actor,
     source: str = Source.MANUAL,
-    owner: AbstractBaseUser | None = None,
+    owner: User | None = None,
     note: str = "",
 ) -> Engagement:
     note = _lines(note, field="note", max_length=limits.NOTE)

@@ -9,10 +9,10 @@ class StepRunInline(admin.TabularInline):
     model = StepRun
     extra = 0
     can_delete = False
-    fields = ["index", "step_id", "title", "status", "detail", "error", "attempts", "finished_at"]
+    fields = ("index", "step_id", "title", "status", "detail", "error", "attempts", "finished_at")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None) -> bool:
         return False
 
 

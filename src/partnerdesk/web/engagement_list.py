@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import (
@@ -115,7 +115,11 @@ class ListForm(forms.Form):
 
     def __init__(self, *args: Any, owners: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = [("", "Anyone"), ("-", "No owner"), *((u, u) for u in owners)]
+        cast(forms.ChoiceField, self.fields["owner"]).choices = [
+            ("", "Anyone"),
+            ("-", "No owner"),
+            *((u, u) for u in owners),
+        ]
 
     def filters(self) -> ListFilters:
         """The valid filters; an invalid value is ignored rather than hiding the list."""

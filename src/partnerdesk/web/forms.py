@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
@@ -68,7 +68,11 @@ class BoardFilterForm(forms.Form):
 
     def __init__(self, *args: Any, owners: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = [("", "Anyone"), ("-", "No owner"), *((u, u) for u in owners)]
+        cast(forms.ChoiceField, self.fields["owner"]).choices = [
+            ("", "Anyone"),
+            ("-", "No owner"),
+            *((u, u) for u in owners),
+        ]
 
     def filters(self) -> BoardFilters:
         """The valid filters; an invalid value is ignored rather than hiding the board."""
@@ -130,7 +134,9 @@ class MoveForm(forms.Form):
     def __init__(self, *args: Any, moves: tuple[Stage, ...] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if moves is not None:
-            self.fields["to"].choices = [(stage.value, stage.label) for stage in moves]
+            cast(forms.ChoiceField, self.fields["to"]).choices = [
+                (stage.value, stage.label) for stage in moves
+            ]
 
 
 class ScorecardForm(forms.Form):

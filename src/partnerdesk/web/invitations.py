@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -25,7 +25,7 @@ from partnerdesk.pipeline.services import Actor, ServiceError
 from partnerdesk.profile import get_profile
 
 
-def invitation_link(user: AbstractBaseUser) -> str:
+def invitation_link(user: User) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     return settings.PARTNERDESK_BASE_URL + reverse("invitation-accept", args=[uid, token])

@@ -8,7 +8,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.urls import reverse
 
@@ -22,7 +22,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def first_user_ensure() -> AbstractBaseUser:
+def first_user_ensure() -> User:
     """The first superuser, created (with no password: sign-in is by link) when there is none."""
     user_model = get_user_model()
     first = user_model.objects.filter(is_superuser=True).order_by("pk").first()
@@ -34,7 +34,7 @@ def first_user_ensure() -> AbstractBaseUser:
     return user
 
 
-def login_link_create(*, user: AbstractBaseUser, lifetime: dt.timedelta = LINK_LIFETIME) -> str:
+def login_link_create(*, user: User, lifetime: dt.timedelta = LINK_LIFETIME) -> str:
     token = secrets.token_urlsafe(32)
     now = clock.now()
     LoginToken.objects.create(user=user, token_hash=_hash(token), created_at=now, expires_at=now + lifetime)
@@ -42,7 +42,7 @@ def login_link_create(*, user: AbstractBaseUser, lifetime: dt.timedelta = LINK_L
 
 
 @transaction.atomic
-def login_token_redeem(token: str) -> AbstractBaseUser | None:
+def login_token_redeem(token: str) -> User | None:
     """The token's user if the token is valid, unused and unexpired; it can never be used again."""
     now = clock.now()
     claimed = LoginToken.objects.filter(token_hash=_hash(token), used_at__isnull=True, expires_at__gt=now)

@@ -94,6 +94,7 @@ def partner_phase(engagement: Engagement, *, timeline: list[Any]) -> PartnerPhas
         Renewal.objects.filter(engagement=engagement).order_by("-id").first()
         or Renewal.objects.filter(renewal_engagement=engagement).select_related("agreement").first()
     )
+    renewed: Agreement | None
     if phase.renewal is not None:
         phase.renewal_open = not phase.renewal.outcome
         renewed = phase.renewal.agreement

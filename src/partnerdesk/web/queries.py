@@ -63,7 +63,7 @@ def board_engagements(filters: BoardFilters) -> QuerySet[Engagement]:
     queryset = Engagement.objects.all()
     if filters.q.strip():
         text = filters.q.strip()
-        matches = Q(organization__name__icontains=text) | Exists(
+        matches: Any = Q(organization__name__icontains=text) | Exists(
             EngagementContact.objects.filter(engagement=OuterRef("pk")).filter(
                 Q(contact__email__icontains=text) | Q(contact__name__icontains=text)
             )

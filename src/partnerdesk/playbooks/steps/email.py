@@ -32,7 +32,7 @@ def rendered_email(step: SendEmailStep, ctx: RunContext) -> dict[str, Any]:
         to = [render(address, variables) for address in step.to]
     if not to:
         raise StepFailed("no recipient: the engagement has no contacts")
-    email = {
+    email: dict[str, Any] = {
         "to": to,
         "from_addr": render(step.from_, variables),
         "cc": [render(address, variables) for address in step.cc],

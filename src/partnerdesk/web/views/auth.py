@@ -14,8 +14,8 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -137,7 +137,7 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
             throttle.sign_in_failed(address=address)  # a link that does not work, made up or stale
         return response
 
-    def form_valid(self, form: Form) -> HttpResponse:
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
         response = super().form_valid(form)
         messages.success(self.request, "Welcome: your password is set.")
         return response

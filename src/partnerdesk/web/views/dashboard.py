@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -22,7 +24,11 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, *args: object, usernames: list[str], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["owner"].choices = [("", "Anyone"), ("-", "No owner"), *((u, u) for u in usernames)]
+        cast(forms.ChoiceField, self.fields["owner"]).choices = [
+            ("", "Anyone"),
+            ("-", "No owner"),
+            *((u, u) for u in usernames),
+        ]
 
 
 @login_required

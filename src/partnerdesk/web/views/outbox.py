@@ -3,6 +3,9 @@ message's page, with what was sent (headers, text and HTML parts, attachments to
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -38,7 +41,8 @@ def mail_list_page(
         status = ""
     page = Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
     prefix = get_profile().organization.reference_prefix
-    rows = [(m, f"{prefix}-{m.engagement_id}" if m.engagement_id else None) for m in page]
+    shown = cast("Iterable[InboundMessage | OutboxMessage]", page)
+    rows = [(m, f"{prefix}-{m.engagement_id}" if m.engagement_id else None) for m in shown]
     context = {"profile": get_profile(), "page": page, "rows": rows, "status": status}
     return render(request, template, context | {"statuses": model.Status.choices} | (extra or {}))
 

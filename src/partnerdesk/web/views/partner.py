@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -137,7 +138,7 @@ def partner_notes_append(request: HttpRequest, token: str, document_id: int) -> 
 
 @never_cache
 @require_GET
-def partner_download(request: HttpRequest, token: str, document_id: int) -> HttpResponse:
+def partner_download(request: HttpRequest, token: str, document_id: int) -> HttpResponseBase:
     """The document's .docx; for an agreement, its latest version."""
     _, share = _confirmed_share(request, token, document_id)
     document = share.document

@@ -114,10 +114,11 @@ class Command(PartnerdeskCommand):
             self.stdout.write("no missed items" if missed else "no reminders")
             return
         for tickler, row in zip(ticklers, rows, strict=True):
-            state = {
+            states: dict[str, str] = {
                 Tickler.Status.PENDING: "",
                 Tickler.Status.MISSED: "  MISSED: not sent; send, skip or mark it done",
-            }.get(tickler.status, f"  {tickler.get_status_display().lower()}: {row['outcome']}")
+            }
+            state = states.get(tickler.status, f"  {tickler.get_status_display().lower()}: {row['outcome']}")
             error = f"  (failed {tickler.attempts}x: {tickler.last_error})" if tickler.last_error else ""
             self.stdout.write(
                 f"{row['due_on']}  {row['reference']:<8} {KIND_LABELS[tickler.kind]:<26}"

@@ -31,15 +31,15 @@ class Command(PartnerdeskCommand):
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         if action == "list":
             engagement = selectors.engagement_get(options["reference"])
-            tasks = [selectors.task_data(task) for task in engagement.tasks.all()]
+            rows = [selectors.task_data(task) for task in engagement.tasks.all()]
             if options["json"]:
-                self.write_json(tasks)
+                self.write_json(rows)
                 return
-            for task in tasks:
-                due = f"  due {task['due_on']}" if task["due_on"] else ""
-                who = f"  for {task['assignee']}" if task["assignee"] else ""
-                self.stdout.write(f"[{'x' if task['done'] else ' '}] #{task['id']} {task['title']}{who}{due}")
-            if not tasks:
+            for row in rows:
+                due = f"  due {row['due_on']}" if row["due_on"] else ""
+                who = f"  for {row['assignee']}" if row["assignee"] else ""
+                self.stdout.write(f"[{'x' if row['done'] else ' '}] #{row['id']} {row['title']}{who}{due}")
+            if not rows:
                 self.stdout.write(f"{engagement.reference} has no tasks")
         elif action == "add":
             engagement = selectors.engagement_get(options["reference"])
