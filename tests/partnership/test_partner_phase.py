@@ -451,7 +451,8 @@ def test_worker_once_sends_the_mail_of_a_fresh_due_tickler_in_the_same_run(
         check_in.rcpt_tos == ["lee@harbor.example.edu"] and "partnership going" in check_in.message["Subject"]
     )
     # What it did, by kind, on its log (standard error).
-    assert "ticklers: sent 1 satisfaction check-in; outbox: 1 sent" in result.err
+    assert "ticklers: sent 1 satisfaction check-in\n" in result.err
+    assert "outbox: 1 sent" in result.err
 
 
 def test_a_renewal_that_cannot_move_to_partner_records_nothing(alice, time_machine):

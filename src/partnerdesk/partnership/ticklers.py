@@ -338,21 +338,14 @@ def ticklers_fire_due(*, stop: threading.Event | None = None, report: FireReport
 
 
 def partnership_work(stop: threading.Event | None) -> int:
-    """The worker's job: plan what changed, fire what is due, then deliver the mail that firing
-    queued, so one pass (`worker --once`) does all of it."""
-    from partnerdesk.mail.delivery import outbox_deliver_due
-
+    """The worker's job: plan what changed and fire what is due. The mail that firing queued
+    leaves at the end of the same pass (`run_due_work`), so `worker --once` does all of it."""
     report = FireReport()
     ticklers_plan(report=report)
     ticklers_fire_due(stop=stop, report=report)
-    delivered = 0
-    if report.fired or report.missed:
-        delivery = outbox_deliver_due(stop=stop)
-        delivered = delivery.handled
-        log.info("ticklers: %s; outbox: %s", report, delivery)
-    elif report.failed:
+    if report.fired or report.missed or report.failed:
         log.info("ticklers: %s", report)
-    return report.fired + report.missed + delivered
+    return report.fired + report.missed
 
 
 def ticklers_upcoming(
