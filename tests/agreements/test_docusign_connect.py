@@ -154,3 +154,18 @@ def test_a_completion_that_fails_to_apply_is_kept_and_applied_on_a_later_pass(
 def test_the_webhook_is_off_without_keys(monkeypatch):
     monkeypatch.delenv("DOCUSIGN_CONNECT_HMAC_KEYS", raising=False)
     assert _post(COMPLETED, "x").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_the_events_not_applied_yet_with_their_attempts(
+    out_for_signature, admin_client, monkeypatch
+):
+    monkeypatch.setenv("DOCUSIGN_CONNECT_HMAC_KEYS", KEY)
+    monkeypatch.setattr(signature_events, "agreement_executed", lambda **kwargs: 1 / 0)
+    _post(COMPLETED, signature(KEY, COMPLETED))
+    run_due_work()
+
+    listing = admin_client.get("/admin/agreements/signatureevent/?applied_at__isempty=1").content.decode()
+
+    assert "ENV-1" in listing and "envelope-completed" in listing
+    assert '<td class="field-attempts">1</td>' in listing

@@ -59,7 +59,16 @@ class SignatureEnvelopeAdmin(admin.ModelAdmin):
 
 @admin.register(SignatureEvent)
 class SignatureEventAdmin(admin.ModelAdmin):
-    list_display = ["envelope_id", "event", "generated_at", "agreement", "received_at"]
+    list_display = [
+        "envelope_id",
+        "event",
+        "generated_at",
+        "agreement",
+        "received_at",
+        "applied_at",
+        "attempts",
+    ]
+    list_filter = [("applied_at", admin.EmptyFieldListFilter)]
     search_fields = ["envelope_id"]
 
     def has_change_permission(self, request, obj=None) -> bool:
