@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -12,14 +10,11 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.urls import reverse
 
-from partnerdesk.lib import clock
+from partnerdesk.lib.access_links import access_link_issue, access_link_redeem
 from partnerdesk.web.models import LoginToken
 
 LINK_LIFETIME = dt.timedelta(hours=24)
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+PURPOSE = "sign-in"
 
 
 def first_user_ensure() -> User:
@@ -35,18 +30,14 @@ def first_user_ensure() -> User:
 
 
 def login_link_create(*, user: User, lifetime: dt.timedelta = LINK_LIFETIME) -> str:
-    token = secrets.token_urlsafe(32)
-    now = clock.now()
-    LoginToken.objects.create(user=user, token_hash=_hash(token), created_at=now, expires_at=now + lifetime)
+    _, token = access_link_issue(LoginToken, purpose=PURPOSE, lifetime=lifetime, user=user)
     return settings.PARTNERDESK_BASE_URL + reverse("login-token", args=[token])
 
 
 @transaction.atomic
 def login_token_redeem(token: str) -> User | None:
     """The token's user if the token is valid, unused and unexpired; it can never be used again."""
-    now = clock.now()
-    claimed = LoginToken.objects.filter(token_hash=_hash(token), used_at__isnull=True, expires_at__gt=now)
-    row = claimed.select_related("user").first()
-    if row is None or claimed.filter(pk=row.pk).update(used_at=now) != 1:
+    link = access_link_redeem(LoginToken.objects.select_related("user"), token, purpose=PURPOSE)
+    if link is None or not link.user.is_active:
         return None
-    return row.user if row.user.is_active else None
+    return link.user
