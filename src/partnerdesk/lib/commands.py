@@ -11,9 +11,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from partnerdesk.lib.actors import Actor
 from partnerdesk.lib.addresses import AddressError
-from partnerdesk.pipeline.selectors import EngagementNotFound
-from partnerdesk.pipeline.services import Actor, ServiceError
+from partnerdesk.lib.errors import UserError
 
 
 def date_argument(text: str) -> dt.date:
@@ -36,7 +36,7 @@ def seconds_argument(text: str) -> float:
 
 
 # Errors whose message is already meant for the user.
-USER_ERRORS = (ServiceError, EngagementNotFound, AddressError, ValueError)
+USER_ERRORS = (UserError, AddressError, ValueError)
 
 
 class PartnerdeskCommand(BaseCommand):

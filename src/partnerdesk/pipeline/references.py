@@ -6,12 +6,13 @@ from __future__ import annotations
 import functools
 import re
 
+from partnerdesk.lib.errors import UserError
 from partnerdesk.profile import get_profile
 
 _REFERENCE = re.compile(r"^\s*\[?(?:([A-Za-z][A-Za-z0-9]*)-)?(\d{1,18})\]?\s*$")
 
 
-class EngagementNotFound(LookupError):
+class EngagementNotFound(UserError, LookupError):
     pass
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -18,6 +17,8 @@ from django.db import transaction
 
 from partnerdesk.lib import clock
 from partnerdesk.lib import text as limits
+from partnerdesk.lib.actors import Actor
+from partnerdesk.lib.errors import UserError
 from partnerdesk.pipeline.models import (
     Assessment,
     Contact,
@@ -34,7 +35,7 @@ from partnerdesk.pipeline.stages import MoveCheck, Stage, check_move
 from partnerdesk.profile import get_profile
 
 
-class ServiceError(Exception):
+class ServiceError(UserError):
     """A request the pipeline refuses; the message is meant for the user as it is."""
 
 
@@ -67,18 +68,6 @@ def _email(value: str) -> str:
     if not email:
         raise ServiceError("the email address is empty")
     return email
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who did something: a signed-in user, or a label such as `cli:alice` or `mail:bob@x.org`."""
-
-    label: str
-    user: User | None = None
-
-    @classmethod
-    def for_user(cls, user: User) -> Actor:
-        return cls(label=user.get_username(), user=user)
 
 
 def timeline_record(
