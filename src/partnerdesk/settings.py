@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "partnerdesk.agreements",
     "partnerdesk.partnership",
     "partnerdesk.technical",
+    "partnerdesk.integrations.docusign",
     "partnerdesk.web",
 ]
 

@@ -14,6 +14,7 @@ from partnerdesk.agreements.storage import read_file
 from partnerdesk.pipeline.models import TimelineEntry
 from partnerdesk.pipeline.services import ServiceError
 from partnerdesk.playbooks.library import get_library
+from partnerdesk.playbooks.models import PlaybookRun
 from tests.agreements.conftest import docx_bytes
 
 pytestmark = pytest.mark.django_db
@@ -154,10 +155,11 @@ def test_executed_is_refused_before_ready_to_sign_and_moves_to_partner_after(pro
         engagement=prospect, signed_file=b"%PDF-1.4 signed", filename="signed.pdf", actor=alice_actor
     )
     assert report.moved_to_partner
+    queued_runs = [queued.playbook for queued in report.queued if isinstance(queued, PlaybookRun)]
     if "launch-meeting" in get_library().playbooks:  # the partner phase's first SOP, when shipped
-        assert report.playbook is not None and report.playbook.playbook == "launch-meeting"
+        assert queued_runs == ["launch-meeting"]
     else:
-        assert report.playbook is None  # no launch-meeting playbook: skipped quietly
+        assert queued_runs == []  # no launch-meeting playbook: skipped quietly
     prospect.refresh_from_db()
     assert prospect.stage == "partner"
     assert prospect.executed_agreement == agreement.title

@@ -36,7 +36,7 @@ SENDERS = {
     "inbound/auto_reply.py": ["Re: A hub for our course", "Re: "],
     "web/partner_links.py": ["Your link to the shared documents"],
     "web/invitations.py": ["You are invited to partnerdesk"],
-    "playbooks/steps/technical.py": ["A few technical questions"],
+    "technical/playbook_step.py": ["A few technical questions"],
     "technical/reminders.py": ["Reminder: a few technical questions"],
     "technical/services.py": ["New service request"],
     "partnership/invoicing.py": ["Invoice 2027-", "Reminder: invoice"],

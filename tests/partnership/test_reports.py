@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from partnerdesk.agreements import services as agreements
+from partnerdesk.agreements.partnership_rules import PartnershipRules
 from partnerdesk.agreements.status import agreement_withdraw
 from partnerdesk.mail.worker import run_due_work
 from partnerdesk.partnership.checkins import check_in_answer
@@ -24,7 +25,6 @@ from partnerdesk.partnership.reports import (
     renewals_report,
     satisfaction_report,
 )
-from partnerdesk.partnership.rules import PartnershipRules
 from partnerdesk.partnership.ticklers import ticklers_plan
 from partnerdesk.pipeline import services
 from partnerdesk.pipeline.qualification import Answer

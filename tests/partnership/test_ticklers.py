@@ -8,11 +8,11 @@ import datetime as dt
 
 import pytest
 
+from partnerdesk.agreements.partnership_rules import add_months, split_amount
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.mail.worker import run_due_work
 from partnerdesk.partnership import ticklers
 from partnerdesk.partnership.models import Tickler
-from partnerdesk.partnership.rules import add_months, split_amount
 from tests.partnership.conftest import make_partner
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +64,7 @@ def test_a_changed_term_replans_the_reminders_not_yet_fired(alice, time_machine)
 
 
 def test_the_profile_sets_the_reminder_days_and_the_check_in_cadence(alice, time_machine, profile_file):
-    from partnerdesk.partnership import rules
+    from partnerdesk.agreements import partnership_rules as rules
     from partnerdesk.profile import DEFAULT_PROFILE_PATH
 
     profile_file(

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from partnerdesk.agreements.models import Addendum, Agreement
+from partnerdesk.agreements.partnership_rules import AgreementDates, get_rules, invoice_dates
 from partnerdesk.lib.addresses import parse_contact
 from partnerdesk.pipeline.services import ServiceError
 
@@ -75,8 +76,6 @@ def check_amounts(agreement: Agreement) -> None:
             f"the invoice amounts add up to {sum(amounts):,.2f},"
             f" not the agreement's value {agreement.value:,.2f}"
         )
-    from partnerdesk.partnership.rules import AgreementDates, get_rules, invoice_dates
-
     schedule = agreement.invoice_schedule or get_rules().invoice_schedule
     deliverables = tuple(
         (title, due)

@@ -3,16 +3,18 @@
 Whatever brings it (a team member's upload, the fiscal sponsor's reply with the signed file,
 an e-signature provider's webhook) calls `agreement_executed`: the agreement becomes executed,
 the engagement's executed close is recorded with the agreement's name (which satisfies the
-Prospect -> Partner guard), the stage moves to Partner, and the partner phase's first playbook
-(`launch-meeting`) is queued for the worker when there is one.
+Prospect -> Partner guard), the stage moves to Partner, and the follow-ups registered with
+`partner_follow_up_register` queue their work for the worker: the partner phase's first playbook
+(`launch-meeting`) and the hand-off to engineering.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
+from typing import Any
 
 from django.db import transaction
 
@@ -35,12 +37,7 @@ from partnerdesk.pipeline.models import Engagement
 from partnerdesk.pipeline.services import Actor, ServiceError
 from partnerdesk.pipeline.stages import Stage
 
-if TYPE_CHECKING:
-    from partnerdesk.playbooks.models import PlaybookRun
-
 Status = Agreement.Status
-# The partner phase's first SOP, started once the engagement is a Partner.
-FIRST_PARTNER_PLAYBOOK = "launch-meeting"
 SIGNED_SUFFIXES = {".docx": DOCX_MIMETYPE, ".pdf": "application/pdf"}
 
 
@@ -50,7 +47,20 @@ class ExecutedClose:
     already: bool = False
     moved_to_partner: bool = False
     notes: list[str] = field(default_factory=list)
-    playbook: PlaybookRun | None = None  # the partner phase's first playbook, queued for the worker
+    queued: list[Any] = field(default_factory=list)  # what the follow-ups queued for the worker
+
+
+# What starts once the close made the engagement a Partner: each queues its work for the worker in
+# the close's own transaction and says in `notes` what it did or what stopped it (returning what it
+# queued, or None). The apps that own the work register it (playbooks: the partner phase's first
+# playbook; technical: the hand-off to engineering), because they sit above agreements.
+PartnerFollowUp = Callable[[Engagement, Actor, list[str]], Any]
+_partner_follow_ups: list[PartnerFollowUp] = []
+
+
+def partner_follow_up_register(follow_up: PartnerFollowUp) -> None:
+    if follow_up not in _partner_follow_ups:
+        _partner_follow_ups.append(follow_up)
 
 
 def _signed_file(agreement: Agreement, content: bytes, filename: str) -> tuple[str, str, str, str]:
@@ -134,57 +144,15 @@ def agreement_executed(
         if engagement.stage == Stage.PROSPECT.value:
             pipeline.engagement_move(engagement=engagement, to=Stage.PARTNER, actor=actor)
             report.moved_to_partner = True
-            report.playbook = _queue_partner_phase(engagement, actor, report.notes)
+            for follow_up in _partner_follow_ups:
+                with transaction.atomic():  # a follow-up that fails to queue leaves the close whole
+                    queued = follow_up(engagement, actor, report.notes)
+                if queued is not None:
+                    report.queued.append(queued)
         else:
             report.notes.append(
                 f"{engagement.reference} is at {Stage(engagement.stage).label}, not Prospect:"
                 " the stage is unchanged"
             )
     report.agreement = locked
-    if report.moved_to_partner:
-        _hand_off_to_engineering(engagement, actor, report.notes)
     return report
-
-
-def _hand_off_to_engineering(engagement: Engagement, actor: Actor, notes: list[str]) -> None:
-    """The technical hand-off is queued at the executed close when it can run; what stops it is
-    reported. The worker runs it: the close (often a web request or a webhook) never waits on
-    GitHub or the document store."""
-    from partnerdesk.technical.handoffs import technical_handoff_queue
-
-    try:
-        technical_handoff_queue(engagement=engagement, actor=actor)
-    except ServiceError as refused:
-        notes.append(
-            f"the hand-off to engineering did not run: {refused}. Answer what is missing in the"
-            " Technical needs section of the engagement's page, then press Hand off to engineering there"
-        )
-        return
-    notes.append(
-        "the hand-off to engineering is queued: the worker files the request in a moment, and the"
-        " Technical needs section of the engagement's page shows where it went"
-    )
-
-
-def _queue_partner_phase(engagement: Engagement, actor: Actor, notes: list[str]) -> PlaybookRun | None:
-    """Queue the partner phase's first playbook, if the team has one, with the close itself: the
-    worker runs it once the close is committed, so the close (often a web request or a webhook)
-    never waits on mail or the document store, and a close that rolls back queues nothing.
-    What stops it is reported, not raised."""
-    from partnerdesk.playbooks.engine import PlaybookRefused, playbook_queue
-    from partnerdesk.playbooks.library import get_library
-
-    spec = get_library().playbooks.get(FIRST_PARTNER_PLAYBOOK)
-    if spec is None:
-        return None
-    try:
-        with transaction.atomic():
-            run = playbook_queue(spec=spec, engagement=engagement, actor=actor)
-    except PlaybookRefused as refused:
-        notes.append(f"{FIRST_PARTNER_PLAYBOOK} did not start: {refused}")
-        return None
-    notes.append(
-        f"{FIRST_PARTNER_PLAYBOOK} is queued: the worker runs it in a moment, and the Playbooks"
-        f" section of {engagement.reference}'s page shows how it went"
-    )
-    return run

@@ -1,7 +1,8 @@
 """The partner phase's rules (profile section `[partnership]`) and the dates computed from them.
 
 The date arithmetic here is pure (no Django, no database): `planned_items` turns an agreement's
-dates and the rules into the list of reminders it should have.
+dates and the rules into the list of reminders it should have. It lives in `agreements`, below
+`partnership`, because an agreement's billing terms are checked against the same invoice schedule.
 """
 
 from __future__ import annotations

@@ -13,11 +13,11 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 
+from partnerdesk.agreements.partnership_rules import get_rules
 from partnerdesk.lib import clock
 from partnerdesk.mail.outbox import message_queue
 from partnerdesk.partnership.models import CheckIn, Tickler
 from partnerdesk.partnership.renewals import WORKER
-from partnerdesk.partnership.rules import get_rules
 from partnerdesk.pipeline import services as pipeline
 from partnerdesk.pipeline.models import Engagement, TimelineEntry
 from partnerdesk.pipeline.stages import Stage

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 
 from partnerdesk.agreements.models import Agreement
+from partnerdesk.agreements.partnership_rules import days_between, get_rules
 from partnerdesk.lib import clock
 from partnerdesk.lib.currencies import CurrencyError, currency_code
 from partnerdesk.mail.composing import Attachment
@@ -28,7 +29,6 @@ from partnerdesk.mail.outbox import message_queue
 from partnerdesk.partnership.invoice_pdf import invoice_pdf, money
 from partnerdesk.partnership.models import Invoice, InvoiceCounter, InvoiceLine, Tickler
 from partnerdesk.partnership.renewals import WORKER
-from partnerdesk.partnership.rules import days_between, get_rules
 from partnerdesk.pipeline.models import TimelineEntry
 from partnerdesk.pipeline.services import Actor, ServiceError, timeline_record
 from partnerdesk.pipeline.stages import Stage

@@ -18,10 +18,10 @@ from django.db import transaction
 from django.urls import reverse
 
 from partnerdesk.agreements.models import Agreement
+from partnerdesk.agreements.partnership_rules import KIND_LABELS, add_months, days_between
 from partnerdesk.lib import clock
 from partnerdesk.mail.outbox import message_queue
 from partnerdesk.partnership.models import Renewal, Tickler
-from partnerdesk.partnership.rules import KIND_LABELS, add_months, days_between
 from partnerdesk.partnership.services import engagement_create_linked, owner_address
 from partnerdesk.pipeline import services as pipeline
 from partnerdesk.pipeline.models import Engagement, TimelineEntry

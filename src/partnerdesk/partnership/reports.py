@@ -35,9 +35,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from partnerdesk.agreements.models import Agreement
+from partnerdesk.agreements.partnership_rules import PartnershipRules, add_months, get_rules
 from partnerdesk.lib import clock
 from partnerdesk.partnership.models import CheckIn, Invoice, Tickler
-from partnerdesk.partnership.rules import PartnershipRules, add_months, get_rules
 from partnerdesk.pipeline.models import Engagement
 from partnerdesk.profile import get_profile
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from partnerdesk.agreements.models import Agreement
+from partnerdesk.agreements.partnership_rules import PreviewRow, item_label, preview
 from partnerdesk.lib import clock
 from partnerdesk.partnership.models import Tickler
-from partnerdesk.partnership.rules import PreviewRow, item_label, preview
 from partnerdesk.pipeline.models import Engagement
 
 

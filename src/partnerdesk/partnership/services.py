@@ -15,9 +15,9 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from partnerdesk.agreements.partnership_rules import item_label
 from partnerdesk.lib import clock
 from partnerdesk.partnership.models import Tickler
-from partnerdesk.partnership.rules import item_label
 from partnerdesk.pipeline.models import Engagement, EngagementContact, TimelineEntry
 from partnerdesk.pipeline.services import Actor, ServiceError, timeline_record
 from partnerdesk.pipeline.stages import Stage

@@ -26,9 +26,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 
 from partnerdesk.agreements.models import Agreement
-from partnerdesk.lib import clock
-from partnerdesk.partnership.models import AgreementPlan, Tickler
-from partnerdesk.partnership.rules import (
+from partnerdesk.agreements.partnership_rules import (
     KIND_LABELS,
     AgreementDates,
     PartnershipRules,
@@ -37,6 +35,8 @@ from partnerdesk.partnership.rules import (
     planned_items,
     split_backlog,
 )
+from partnerdesk.lib import clock
+from partnerdesk.partnership.models import AgreementPlan, Tickler
 from partnerdesk.pipeline.models import Engagement
 from partnerdesk.pipeline.stages import Stage
 

@@ -9,7 +9,10 @@ class PlaybooksConfig(AppConfig):
     verbose_name = "Playbooks"
 
     def ready(self) -> None:
+        from partnerdesk.agreements.closing import partner_follow_up_register
         from partnerdesk.mail.worker import register_work
         from partnerdesk.playbooks.engine import playbook_runs_due
+        from partnerdesk.playbooks.partner_phase import partner_phase_queue
 
         register_work("playbooks", playbook_runs_due)
+        partner_follow_up_register(partner_phase_queue)

@@ -9,9 +9,14 @@ class TechnicalConfig(AppConfig):
     verbose_name = "Technical exchanges"
 
     def ready(self) -> None:
+        from partnerdesk.agreements.closing import partner_follow_up_register
         from partnerdesk.mail.worker import register_work
-        from partnerdesk.technical.handoffs import technical_handoffs_run_due
+        from partnerdesk.playbooks.steps import step_kind_register
+        from partnerdesk.technical.handoffs import handoff_at_executed_close, technical_handoffs_run_due
+        from partnerdesk.technical.playbook_step import SEND_TECHNICAL_FORM
         from partnerdesk.technical.reminders import technical_reminders_fire_due
 
         register_work("technical", technical_reminders_fire_due)
         register_work("technical-handoff", technical_handoffs_run_due)
+        partner_follow_up_register(handoff_at_executed_close)
+        step_kind_register("send_technical_form", SEND_TECHNICAL_FORM)

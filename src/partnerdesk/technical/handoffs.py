@@ -119,3 +119,22 @@ def technical_handoffs_run_due(stop: threading.Event | None = None) -> int:
     if ran:
         ran += outbox_deliver_due(stop=stop).handled
     return ran
+
+
+def handoff_at_executed_close(engagement: Engagement, actor: Actor, notes: list[str]) -> Handoff | None:
+    """The hand-off is queued at the executed close when it can run; what stops it is reported.
+    The worker runs it: the close (often a web request or a webhook) never waits on GitHub or the
+    document store."""
+    try:
+        handoff = technical_handoff_queue(engagement=engagement, actor=actor)
+    except ServiceError as refused:
+        notes.append(
+            f"the hand-off to engineering did not run: {refused}. Answer what is missing in the"
+            " Technical needs section of the engagement's page, then press Hand off to engineering there"
+        )
+        return None
+    notes.append(
+        "the hand-off to engineering is queued: the worker files the request in a moment, and the"
+        " Technical needs section of the engagement's page shows where it went"
+    )
+    return handoff

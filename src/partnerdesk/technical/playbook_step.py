@@ -1,5 +1,6 @@
 """send_technical_form: each contact gets their own link to the technical form, and a reminder is
-planned for when the record is still incomplete (technical/links.py, technical/reminders.py)."""
+planned for when the record is still incomplete (technical/links.py, technical/reminders.py).
+Registered with the playbooks' step kinds by TechnicalConfig.ready."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from partnerdesk.mail.outbox import message_preview, message_queue
 from partnerdesk.pipeline.models import Contact
 from partnerdesk.playbooks.context import RunContext, StepFailed
 from partnerdesk.playbooks.specs import SendTechnicalFormStep, render
-from partnerdesk.playbooks.steps import StepOutcome
+from partnerdesk.playbooks.steps import StepKind, StepOutcome
+from partnerdesk.technical.links import technical_form_link_create
+from partnerdesk.technical.reminders import reminder_after_days, technical_reminder_plan
 
 PLACEHOLDER_LINK = "(a link of their own to the form, made when the email is queued)"
 
@@ -35,8 +38,6 @@ def _email(step: SendTechnicalFormStep, ctx: RunContext, contact: Contact, link:
 
 
 def preview_send_technical_form(step: SendTechnicalFormStep, ctx: RunContext) -> list[str]:
-    from partnerdesk.technical.reminders import reminder_after_days
-
     lines = []
     for contact in _contacts(ctx):
         message = message_preview(**_email(step, ctx, contact, PLACEHOLDER_LINK), engagement=ctx.engagement)
@@ -51,9 +52,6 @@ def preview_send_technical_form(step: SendTechnicalFormStep, ctx: RunContext) ->
 
 
 def execute_send_technical_form(step: SendTechnicalFormStep, ctx: RunContext, key: str) -> StepOutcome:
-    from partnerdesk.technical.links import technical_form_link_create
-    from partnerdesk.technical.reminders import technical_reminder_plan
-
     assert ctx.engagement is not None
     messages = []
     for contact in _contacts(ctx):
@@ -75,3 +73,6 @@ def execute_send_technical_form(step: SendTechnicalFormStep, ctx: RunContext, ke
         detail=f"queued the technical form link to {', '.join(m.to[0] for m in messages)}{when}",
         result={"outbox": [m.pk for m in messages], "reminder": reminder.pk if reminder else None},
     )
+
+
+SEND_TECHNICAL_FORM = StepKind(preview_send_technical_form, execute_send_technical_form)

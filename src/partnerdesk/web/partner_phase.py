@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from partnerdesk.agreements.models import Agreement
+from partnerdesk.agreements.partnership_rules import item_label
 from partnerdesk.lib import clock
 from partnerdesk.partnership.models import CheckIn, Invoice, Renewal, Tickler
 from partnerdesk.partnership.renewals import next_term
-from partnerdesk.partnership.rules import item_label
 from partnerdesk.pipeline.models import Engagement, TimelineEntry
 from partnerdesk.pipeline.services import ServiceError
 from partnerdesk.pipeline.stages import Stage

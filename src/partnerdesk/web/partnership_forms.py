@@ -7,9 +7,9 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from partnerdesk.agreements.partnership_rules import SCHEDULES
 from partnerdesk.partnership.checkins import RATINGS
 from partnerdesk.partnership.models import Invoice, Renewal
-from partnerdesk.partnership.rules import SCHEDULES
 
 DATE = forms.DateInput(attrs={"type": "date"})
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from partnerdesk.partnership.rules import add_months
+from partnerdesk.agreements.partnership_rules import add_months
 
 PERIODS = {
     "month": "This month",

@@ -26,8 +26,18 @@ class StepKind:
     calls_out: bool = False
 
 
+# Step kinds whose work belongs to an app above playbooks (the technical form, the DocuSign
+# envelope): the app registers its kind in its AppConfig.ready, so playbooks never imports it.
+_registered: dict[str, StepKind] = {}
+
+
+def step_kind_register(kind: str, step_kind: StepKind) -> None:
+    _registered[kind] = step_kind
+
+
 def step_kinds() -> dict[str, StepKind]:
-    from partnerdesk.playbooks.steps import agreements, documents, email, pipeline, technical
+    """Every step kind a playbook may use, by the `kind` its spec names (playbooks/specs.py)."""
+    from partnerdesk.playbooks.steps import agreements, documents, email, pipeline
 
     return {
         "send_email": StepKind(email.preview_send_email, email.execute_send_email),
@@ -47,15 +57,8 @@ def step_kinds() -> dict[str, StepKind]:
         "create_agreement": StepKind(
             agreements.preview_create_agreement, agreements.execute_create_agreement
         ),
-        "circulate_for_signature": StepKind(
-            agreements.preview_circulate_for_signature,
-            agreements.execute_circulate_for_signature,
-            calls_out=True,
-        ),
         "set_agreement_status": StepKind(
             agreements.preview_set_agreement_status, agreements.execute_set_agreement_status
         ),
-        "send_technical_form": StepKind(
-            technical.preview_send_technical_form, technical.execute_send_technical_form
-        ),
+        **_registered,
     }

@@ -1,5 +1,5 @@
-"""create_agreement, circulate_for_signature and set_agreement_status, and the agreement as an
-email attachment."""
+"""create_agreement and set_agreement_status, and the agreement as an email attachment
+(circulate_for_signature is integrations/docusign/playbook_step.py: by email, or in an envelope)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,9 @@ from partnerdesk.agreements.selectors import agreement_for
 from partnerdesk.agreements.storage import read_file
 from partnerdesk.documents.base import DOCX_MIMETYPE, DocumentStoreError, file_name_for
 from partnerdesk.documents.models import Document
-from partnerdesk.integrations.docusign.envelopes import DocuSignConfig, DocuSignError, docusign_config
-from partnerdesk.integrations.docusign.sending import envelope_send
 from partnerdesk.mail.composing import Attachment
 from partnerdesk.playbooks.context import RunContext, StepFailed
 from partnerdesk.playbooks.specs import (
-    CirculateForSignatureStep,
     CreateAgreementStep,
     SetAgreementStatusStep,
     render,
@@ -69,64 +66,6 @@ def _envelope_via(ctx: RunContext) -> str:
         if result.get("envelope"):
             return f"DocuSign envelope {result['envelope']}"
     return ""
-
-
-def _docusign() -> DocuSignConfig | None:
-    try:
-        return docusign_config()
-    except DocuSignError as exc:
-        raise StepFailed(str(exc)) from exc
-
-
-def preview_circulate_for_signature(step: CirculateForSignatureStep, ctx: RunContext) -> list[str]:
-    from partnerdesk.playbooks.steps.email import preview_send_email
-
-    config = _docusign()
-    if config is None:
-        return preview_send_email(step, ctx)
-    agreement = agreement_for(ctx.engagement) if ctx.engagement is not None else None
-    if agreement is None:
-        return ["FAILS: the engagement has no services agreement"]
-    version = current_version(agreement)
-    lines = [
-        f"Send a DocuSign envelope (account {config.account_id}, {config.base_url}) instead of the email:",
-        f"    subject: {render(step.docusign_subject, ctx.variables)}",
-        f"    document: {version.filename} (version {version.number})",
-        "    signers, in routing order:",
-    ]
-    return lines + [f"      {s.position}. {s.name} <{s.email}>" for s in agreement.signatories.all()]
-
-
-def execute_circulate_for_signature(
-    step: CirculateForSignatureStep, ctx: RunContext, key: str
-) -> StepOutcome:
-    from partnerdesk.playbooks.steps.email import execute_send_email
-
-    config = _docusign()
-    if config is None:
-        return execute_send_email(step, ctx, key)
-    assert ctx.engagement is not None
-    agreement = agreement_for(ctx.engagement)
-    if agreement is None:
-        raise StepFailed("the engagement has no services agreement")
-    try:
-        envelope = envelope_send(
-            agreement=agreement,
-            config=config,
-            actor=ctx.actor,
-            subject=render(step.docusign_subject, ctx.variables),
-            idempotency_key=key,
-        )
-    except DocuSignError as exc:
-        again = "" if exc.permanent else " (a passing failure: run the playbook again to retry)"
-        raise StepFailed(f"{exc}{again}") from exc
-    except DocumentStoreError as exc:
-        raise StepFailed(f"document store: {exc}") from exc
-    count = agreement.signatories.count()
-    return StepOutcome(
-        detail=f"DocuSign envelope {envelope.envelope_id} sent to the {count} signatories",
-        result={"envelope": envelope.envelope_id},
-    )
 
 
 def preview_set_agreement_status(step: SetAgreementStatusStep, ctx: RunContext) -> list[str]:

@@ -9,10 +9,10 @@ from typing import Any
 
 from django import template
 
+from partnerdesk.agreements.partnership_rules import SCHEDULES
 from partnerdesk.lib import clock
 from partnerdesk.partnership.checkins import RATINGS
 from partnerdesk.partnership.models import Renewal
-from partnerdesk.partnership.rules import SCHEDULES
 from partnerdesk.web.partner_phase import partner_phase
 
 register = template.Library()

@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from partnerdesk.agreements import points, services, status
 from partnerdesk.agreements.closing import agreement_executed
 from partnerdesk.agreements.models import Agreement
+from partnerdesk.agreements.partnership_rules import get_rules
 from partnerdesk.agreements.selectors import agreement_as_dict, agreement_for
 from partnerdesk.lib.commands import PartnerdeskCommand, date_argument
 from partnerdesk.pipeline import selectors
@@ -20,8 +21,6 @@ from partnerdesk.pipeline.models import Engagement
 
 def billing_terms(agreement: Agreement) -> dict[str, Any]:
     """The agreement's billing terms as they apply: its own, else the profile's."""
-    from partnerdesk.partnership.rules import get_rules
-
     rules = get_rules()
     if agreement.payment_due_on is not None:
         terms = f"due by {agreement.payment_due_on.isoformat()}"

@@ -11,11 +11,11 @@ import datetime as dt
 import re
 from typing import Any
 
+from partnerdesk.agreements.partnership_rules import KIND_LABELS
 from partnerdesk.agreements.selectors import agreement_for
 from partnerdesk.lib.commands import PartnerdeskCommand
 from partnerdesk.partnership import services
 from partnerdesk.partnership.models import Tickler
-from partnerdesk.partnership.rules import KIND_LABELS
 from partnerdesk.partnership.selectors import agreement_preview, tickler_row
 from partnerdesk.partnership.ticklers import ticklers_plan, ticklers_upcoming
 from partnerdesk.pipeline.selectors import engagement_get
