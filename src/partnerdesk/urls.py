@@ -104,6 +104,11 @@ urlpatterns = [
         name="playbook-run",
     ),
     path(
+        "engagements/<str:reference>/runs/<int:run_id>/",
+        playbooks.playbook_run_page,
+        name="playbook-run-page",
+    ),
+    path(
         "engagements/<str:reference>/partner-links/<int:link_id>/revoke/",
         engagement.partner_link_revoke_view,
         name="partner-link-revoke",

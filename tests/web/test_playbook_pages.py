@@ -1,4 +1,5 @@
-"""Playbooks from the web: the handbook list, the dry-run preview, Run, a failed run and Resume."""
+"""Playbooks from the web: the handbook list, the dry-run preview, Run (queued for the worker), a
+failed run and Resume. tests/web/test_playbook_run_queued.py follows a run's page."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.urls import reverse
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.pipeline import services
 from partnerdesk.pipeline.qualification import Answer
+from partnerdesk.playbooks.engine import playbook_runs_due
 from partnerdesk.playbooks.models import PlaybookRun
 from partnerdesk.settings import PACKAGE_DIR
 
@@ -61,16 +63,17 @@ def test_the_preview_shows_the_exact_email_and_does_nothing(alice_client, harbor
     assert OutboxMessage.objects.count() == 0 and PlaybookRun.objects.count() == 0
 
 
-def test_run_queues_the_canned_response_and_the_run_shows_on_the_timeline(alice_client, harbor):
+def test_run_queues_the_playbook_and_the_worker_queues_the_canned_response(alice_client, harbor):
     response = alice_client.post(
         reverse("playbook-run", args=[harbor.reference, "hail-the-lead"]), follow=True
     )
-    page = response.content.decode()
+    assert "Queued: Hail the Lead runs for PD-1 in a moment" in response.content.decode()
+    assert PlaybookRun.objects.get().actor == "alice" and not OutboxMessage.objects.exists()
 
-    assert "Hail the Lead: done for" in page
+    assert playbook_runs_due() == 1
     [message] = OutboxMessage.objects.all()
     assert message.to == ["lee@harbor.example.edu"] and message.status == "ready"
-    assert PlaybookRun.objects.get().actor == "alice"
+    page = alice_client.get(reverse("engagement", args=[harbor.reference])).content.decode()
     timeline = page.split('id="timeline"')[1]
     assert "Playbook Hail the Lead: done" in timeline
     assert '<li class="step-done"><span class="step-status">done</span> Confirm canned response' in timeline
@@ -81,7 +84,7 @@ def test_run_queues_the_canned_response_and_the_run_shows_on_the_timeline(alice_
         reverse("playbook-run", args=[harbor.reference, "hail-the-lead"]), follow=True
     )
     assert "already ran for" in refused.content.decode()
-    assert OutboxMessage.objects.count() == 1
+    assert playbook_runs_due() == 0 and OutboxMessage.objects.count() == 1
 
 
 def test_a_playbook_its_guard_refuses_shows_why_and_offers_no_run_button(alice_client, harbor):
@@ -102,9 +105,15 @@ def test_a_failed_run_shows_its_error_and_resumes_without_repeating_steps(alice_
     (team_folder / "qualify-and-move.toml").write_text(TEAM_PLAYBOOK, encoding="utf-8")
     run_url = reverse("playbook-run", args=[harbor.reference, "qualify-and-move"])
 
-    failed = alice_client.post(run_url, follow=True).content.decode()
-    assert "stopped at step 2 (Move to Qualified Lead)" in failed
-    runs = failed.split('id="runs"')[1].split("</section>")[0]
+    alice_client.post(run_url)
+    playbook_runs_due()
+    run = PlaybookRun.objects.get()
+    run_page = alice_client.get(
+        reverse("playbook-run-page", args=[harbor.reference, run.pk])
+    ).content.decode()
+    assert "<strong>Stopped</strong> at step 2 (Move to Qualified Lead)" in run_page
+    engagement_page = alice_client.get(reverse("engagement", args=[harbor.reference])).content.decode()
+    runs = engagement_page.split('id="runs"')[1].split("</section>")[0]
     assert "Are their needs a good candidate" in runs and "Resume Qualify and move" in runs
     assert harbor.tasks.count() == 1
 
@@ -116,7 +125,10 @@ def test_a_failed_run_shows_its_error_and_resumes_without_repeating_steps(alice_
         "(done before)" in preview.content.decode() and "Resume Qualify and move" in preview.content.decode()
     )
     resumed = alice_client.post(run_url, follow=True).content.decode()
-    assert "Qualify and move (resumed): done" in resumed
+    assert "Queued: Qualify and move resumes in a moment" in resumed
+    playbook_runs_due()
+    done = alice_client.get(reverse("playbook-run-page", args=[harbor.reference, run.pk])).content.decode()
+    assert "<strong>Done</strong>" in done
     harbor.refresh_from_db()
     assert harbor.stage == "qualified-lead" and harbor.tasks.count() == 1
 

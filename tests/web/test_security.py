@@ -40,6 +40,7 @@ PAGES = {
     "engagement-executed-close": ["PD-1"],
     "playbook-preview": ["PD-1", "hail-the-lead"],
     "playbook-run": ["PD-1", "hail-the-lead"],
+    "playbook-run-page": ["PD-1", 1],
     "playbooks": [],
     "inbox": [],
     "inbox-message": [1],

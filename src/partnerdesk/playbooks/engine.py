@@ -471,3 +471,45 @@ def playbook_runs_due(stop: threading.Event | None = None) -> int:
             log.warning("playbook %s on %s stopped: %s", run.playbook, run.engagement, stopped)
         ran += 1
     return ran
+
+
+@dataclass(frozen=True)
+class RunAsked:
+    """What asking for a run did: `queued` is False when the run was already queued or running."""
+
+    run: PlaybookRun
+    queued: bool
+    resumed: bool = False
+
+
+def playbook_ask(
+    *, spec: PlaybookSpec, engagement: Engagement, actor: Actor, again: bool = False
+) -> RunAsked:
+    """A person's Run or Resume: the run is queued for the worker, never run by the caller.
+
+    The guards are checked now, so a refused playbook raises PlaybookRefused at once and nothing
+    is written. A run already queued or running is left as it is (a second click queues nothing);
+    a run stopped at a failed step is queued again, under this actor, to resume where it stopped.
+    """
+    with transaction.atomic():
+        Engagement.objects.select_for_update().filter(pk=engagement.pk).first()
+        unfinished = _unfinished_run(engagement, spec.name)
+        if unfinished is None:
+            ctx = context_for(spec=spec, engagement=engagement, actor=actor)
+            run, _ = _start_run(spec=spec, engagement=engagement, actor=actor, again=again, ctx=ctx)
+            PlaybookRun.objects.filter(pk=run.pk).update(status=PlaybookRun.Status.QUEUED)
+            run.status = PlaybookRun.Status.QUEUED
+            return RunAsked(run, queued=True)
+        if unfinished.status != PlaybookRun.Status.FAILED:
+            return RunAsked(unfinished, queued=False)
+        # Its clock starts again: how long it has waited for the worker counts from this request.
+        requeued = PlaybookRun.objects.filter(pk=unfinished.pk, status=PlaybookRun.Status.FAILED).update(
+            status=PlaybookRun.Status.QUEUED,
+            actor=actor.label,
+            error="",
+            started_at=clock.now(),
+            finished_at=None,
+            claimed_until=None,
+        )
+        unfinished.refresh_from_db()
+        return RunAsked(unfinished, queued=bool(requeued), resumed=bool(requeued))
