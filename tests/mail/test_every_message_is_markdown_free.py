@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from partnerdesk.documents.models import Share
+from partnerdesk.documents.partner_links import partner_link_send
 from partnerdesk.mail.composing import body_parts
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.mail.worker import run_due_work
@@ -20,7 +21,6 @@ from partnerdesk.pipeline.qualification import Answer
 from partnerdesk.pipeline.stages import Stage
 from partnerdesk.technical.services import technical_answer_set, technical_handoff
 from partnerdesk.web.invitations import invitation_send
-from partnerdesk.web.partner_links import partner_link_send
 from tests.conftest import profile_text_checking_senders
 from tests.inbound.conftest import eml, receive
 from tests.partnership.conftest import TimeMachine, make_partner
@@ -34,7 +34,7 @@ SENDERS = {
     "documents/services.py": ["shared"],
     # The acknowledgement to an unknown sender, and the answer to a team member's command.
     "inbound/auto_reply.py": ["Re: A hub for our course", "Re: "],
-    "web/partner_links.py": ["Your link to the shared documents"],
+    "documents/partner_links.py": ["Your link to the shared documents"],
     "web/invitations.py": ["You are invited to partnerdesk"],
     "technical/playbook_step.py": ["A few technical questions"],
     "technical/reminders.py": ["Reminder: a few technical questions"],

@@ -10,12 +10,12 @@ from email import message_from_bytes, policy
 import pytest
 from django.test import Client
 
+from partnerdesk.documents.models import PartnerLink
 from partnerdesk.lib import clock
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.profile import DEFAULT_PROFILE_PATH
 from partnerdesk.technical.models import TechnicalAnswer, TechnicalFormLink, TechnicalReminder
 from partnerdesk.technical.reminders import technical_reminders_fire_due
-from partnerdesk.web.models import PartnerLink
 from tests.technical.test_handoff import REQUIRED_ANSWERS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.technical.urls")]

@@ -9,14 +9,14 @@ import re
 import pytest
 from django.test import Client
 
+from partnerdesk.documents.models import PartnerLink
+from partnerdesk.documents.partner_links import partner_link_create
 from partnerdesk.lib import clock
 from partnerdesk.pipeline import services
 from partnerdesk.pipeline.models import Contact, TimelineEntry
 from partnerdesk.technical.links import technical_form_link_create
 from partnerdesk.technical.models import TechnicalAnswer, TechnicalFormLink
 from partnerdesk.technical.services import technical_answer_set, technical_missing
-from partnerdesk.web.models import PartnerLink
-from partnerdesk.web.partner_links import partner_link_create
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.technical.urls")]
 
@@ -169,3 +169,12 @@ def test_a_form_without_the_csrf_token_is_rejected(harbor):
     browser = Client(enforce_csrf_checks=True)
     assert browser.post(path).status_code == 403
     assert PartnerLink.objects.get().last_opened_at is None
+
+
+def test_a_form_link_opens_no_documents_page(harbor):
+    path = _link(harbor, "lee@harbor.example.edu")
+    token = path.rstrip("/").rsplit("/", 1)[1]
+    browser = _opened(path)
+    assert browser.post(f"/p/docs/{token}/").status_code == 404  # the documents page's click
+    for url in (f"/p/docs/{token}/", f"/p/docs/{token}/shared/"):
+        assert browser.get(url).status_code == 404, url

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.auth import get_user_model
 
+from partnerdesk.documents.partner_links import partner_link_create
 from partnerdesk.inbound.models import InboundMessage
 from partnerdesk.lib import clock
 from partnerdesk.mail.models import OutboxMessage
@@ -22,7 +23,6 @@ from partnerdesk.pipeline import services
 from partnerdesk.pipeline.models import Contact
 from partnerdesk.technical.links import technical_form_link_create
 from partnerdesk.web.invitations import invitation_link
-from partnerdesk.web.partner_links import partner_link_create
 from tests.inbound.conftest import receive
 from tests.partnership.conftest import make_partner
 from tests.web.axe import axe_report, axe_violations

@@ -13,7 +13,8 @@ from django.urls import reverse
 
 from partnerdesk.agreements.models import AgreementVersion
 from partnerdesk.agreements.services import agreement_create
-from partnerdesk.documents.models import Document, RunningNoteEntry
+from partnerdesk.documents.models import Document, PartnerLink, RunningNoteEntry
+from partnerdesk.documents.partner_links import partner_link_create
 from partnerdesk.documents.services import (
     AGREEMENT_TEMPLATE,
     document_from_template,
@@ -26,8 +27,6 @@ from partnerdesk.lib import clock
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.pipeline import services
 from partnerdesk.pipeline.models import Contact, TimelineEntry
-from partnerdesk.web.models import PartnerLink
-from partnerdesk.web.partner_links import partner_link_create
 from tests.agreements.conftest import docx_bytes
 
 pytestmark = pytest.mark.django_db

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client, override_settings
 from django.urls import path, reverse
 
+from partnerdesk.documents.partner_links import partner_link_create
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.mail.outbox import message_queue
 from partnerdesk.pipeline import services
@@ -21,7 +22,6 @@ from partnerdesk.pipeline.models import Contact, TimelineEntry
 from partnerdesk.pipeline.qualification import Answer, Criterion
 from partnerdesk.profile import DEFAULT_PROFILE_PATH, ProfileError, load_profile
 from partnerdesk.technical.links import technical_form_link_create
-from partnerdesk.web.partner_links import partner_link_create
 from partnerdesk.web.views import pages
 from tests.partnership.conftest import partner, time_machine  # noqa: F401 - fixtures
 
@@ -148,8 +148,8 @@ def test_the_check_in_page_is_styled_branded_and_one_click_records_the_rating(
 
 
 def test_emails_to_partners_sign_with_the_team_not_partnerdesk(harbor):
+    from partnerdesk.documents.partner_links import partner_link_send
     from partnerdesk.documents.services import document_share, running_notes_ensure
-    from partnerdesk.web.partner_links import partner_link_send
 
     document = running_notes_ensure(engagement=harbor, actor=ALICE)
     lee = Contact.objects.get(email="lee@harbor.example.edu")

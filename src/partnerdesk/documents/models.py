@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from partnerdesk.lib.access_links import AccessLink
+
 TITLE_MAX_LENGTH = 500
 
 
@@ -83,3 +85,25 @@ class RunningNoteEntry(models.Model):
 
     def __str__(self) -> str:
         return self.line
+
+
+class PartnerLink(AccessLink):
+    """A link that opens, without sign-in, what is shared with one contact (documents/partner_links.py).
+
+    Only the token's hash is stored (lib/access_links.py); the link works until it expires or is
+    revoked, and reaches nothing but what is shared with its contact. Its purpose says which pages
+    it opens: the shared documents, or one engagement's technical form (technical/links.py).
+    """
+
+    contact = models.ForeignKey("pipeline.Contact", on_delete=models.CASCADE, related_name="+")
+    created_by = models.CharField(max_length=200, blank=True)
+    revoked_by = models.CharField(max_length=200, blank=True)
+    last_opened_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # Made by the web app before partner links moved here; the table kept its name.
+        db_table = "web_partnerlink"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"partner link #{self.pk} for {self.contact_id}"

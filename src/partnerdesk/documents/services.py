@@ -16,6 +16,7 @@ from django.db import transaction
 
 from partnerdesk.documents.base import StoredItem, get_store
 from partnerdesk.documents.models import TITLE_MAX_LENGTH, Document, RunningNoteEntry, Share
+from partnerdesk.documents.partner_links import LINK_LIFETIME, partner_link_create
 from partnerdesk.lib import clock
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.mail.outbox import default_from_address, message_queue
@@ -141,8 +142,6 @@ def _share_notification(
     if not document.url:
         # The local store has no web address: the contact opens what is shared with them on our
         # site, through a link of their own (it expires, and can be revoked on the engagement page).
-        from partnerdesk.web.partner_links import LINK_LIFETIME, partner_link_create
-
         link = partner_link_create(contact=contact, actor=actor)
         where = f"Open it here (this link works for {LINK_LIFETIME.days} days): {link}"
     paragraphs = [

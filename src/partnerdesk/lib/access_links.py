@@ -71,9 +71,13 @@ def access_link_issue(
     return link, token
 
 
-def access_links_working(links: models.QuerySet[Link], *, purpose: str) -> models.QuerySet[Link]:
-    """The links of `purpose` among `links` that are neither revoked nor expired."""
-    return links.filter(purpose=purpose, revoked_at__isnull=True, expires_at__gt=clock.now())
+def access_links_working(
+    links: models.QuerySet[Link], *, purpose: str | tuple[str, ...]
+) -> models.QuerySet[Link]:
+    """The links of `purpose` (or of any of several, for a list) among `links` that are neither
+    revoked nor expired."""
+    purposes = (purpose,) if isinstance(purpose, str) else purpose
+    return links.filter(purpose__in=purposes, revoked_at__isnull=True, expires_at__gt=clock.now())
 
 
 def access_link_find(links: models.QuerySet[Link], token: str, *, purpose: str) -> Link | None:

@@ -1,10 +1,10 @@
 """The technical form a prospect's contact reaches by their partner link.
 
-A form link is an ordinary partner link (web/partner_links.py: a hashed token, expiring,
-revocable, one contact) plus a row binding it to one engagement. It opens after a click (mail
-scanners fetch links) and it submits once: the claim on `submitted_at` and the answers are
-written in one transaction, so a second submission, a double click or a replayed request is
-refused and changes nothing.
+A form link is a partner link of its own purpose (documents/partner_links.py, an access link: a
+hashed token, expiring, revocable, one contact; it opens no documents page) plus a row binding it
+to one engagement. It opens after a click (mail scanners fetch links) and it submits once: the
+link is used up (a conditional update) in the transaction that writes the answers, so a second
+submission, a double click or a replayed request is refused and changes nothing.
 """
 
 from __future__ import annotations
@@ -15,12 +15,18 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
+from partnerdesk.documents.partner_links import (
+    TECHNICAL_FORM,
+    partner_actor,
+    partner_link_find,
+    partner_link_issue,
+)
 from partnerdesk.lib import clock
+from partnerdesk.lib.access_links import access_link_use
 from partnerdesk.pipeline.models import Contact, Engagement, TimelineEntry
 from partnerdesk.pipeline.services import Actor, ServiceError, timeline_record
 from partnerdesk.technical.models import TechnicalAnswer, TechnicalFormLink
 from partnerdesk.technical.services import questionnaire_current, technical_answer_set
-from partnerdesk.web.partner_links import partner_actor, partner_link_create, partner_link_find
 
 MAX_ANSWER_CHARS = 5000
 
@@ -30,19 +36,15 @@ def technical_form_link_create(*, engagement: Engagement, contact: Contact, acto
     transaction that sends it."""
     if not engagement.contacts.filter(pk=contact.pk).exists():
         raise ServiceError(f"{contact} is not a contact of {engagement.reference}")
-    url = partner_link_create(contact=contact, actor=actor)
-    # partner_link_create returns the documents page's URL, whose last part is the token.
-    token = url.rstrip("/").rsplit("/", 1)[1]
-    link = partner_link_find(token)
-    assert link is not None, "partner_link_create's URL no longer ends with the token"
+    link, token = partner_link_issue(contact=contact, actor=actor, purpose=TECHNICAL_FORM)
     TechnicalFormLink.objects.create(link=link, engagement=engagement, created_at=clock.now())
     return settings.PARTNERDESK_BASE_URL + reverse("technical:form-open", args=[token])
 
 
 def technical_form_link_find(token: str) -> TechnicalFormLink | None:
-    """The form link if its partner link works (neither expired nor revoked) and its contact is
-    still one of the engagement's; a link to documents only is not a form link."""
-    link = partner_link_find(token)
+    """The form link if its partner link works (neither expired nor revoked; used or not) and its
+    contact is still one of the engagement's; a link to documents only is not a form link."""
+    link = partner_link_find(token, purpose=TECHNICAL_FORM)
     if link is None:
         return None
     form_link = (
@@ -111,10 +113,7 @@ def technical_form_submit(*, form_link: TechnicalFormLink, values: dict[str, str
         raise ServiceError("Nothing new to send: fill in at least one answer.")
     actor = partner_actor(form_link.link)
     with transaction.atomic():
-        claimed = TechnicalFormLink.objects.filter(pk=form_link.pk, submitted_at__isnull=True).update(
-            submitted_at=clock.now()
-        )
-        if claimed != 1:
+        if not access_link_use(form_link.link):
             raise LinkUsed("These answers were already sent through this link.")
         for key, value in changes.items():
             technical_answer_set(engagement=engagement, key=key, value=value, actor=actor, source="form")

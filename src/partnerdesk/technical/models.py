@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 
 from partnerdesk.pipeline.models import Engagement
@@ -63,16 +65,20 @@ class Handoff(models.Model):
 
 
 class TechnicalFormLink(models.Model):
-    """A partner link (web.PartnerLink: hashed token, expiring, revocable, one contact) bound to
-    one engagement's technical form. It submits once: `submitted_at` is claimed with the answers."""
+    """A partner link of the technical form's purpose (documents.PartnerLink, an access link:
+    hashed token, expiring, revocable, one contact) bound to one engagement's form. It submits
+    once: the partner link is used up with the answers."""
 
-    link = models.OneToOneField("web.PartnerLink", on_delete=models.CASCADE, related_name="+")
+    link = models.OneToOneField("documents.PartnerLink", on_delete=models.CASCADE, related_name="+")
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="technical_form_links")
     created_at = models.DateTimeField()
-    submitted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
+
+    @property
+    def submitted_at(self) -> dt.datetime | None:
+        return self.link.used_at
 
 
 class TechnicalReminder(models.Model):

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from partnerdesk.documents.partner_links import partner_link_confirm, partner_link_confirmed
 from partnerdesk.pipeline.services import ServiceError
 from partnerdesk.technical.links import (
     LinkUsed,
@@ -19,7 +20,6 @@ from partnerdesk.technical.links import (
     technical_form_submit,
 )
 from partnerdesk.technical.models import TechnicalFormLink
-from partnerdesk.web.partner_links import partner_link_confirm, partner_link_confirmed
 
 
 def _form_link_or_404(token: str) -> TechnicalFormLink:

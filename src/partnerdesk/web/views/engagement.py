@@ -14,6 +14,11 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET, require_POST
 
+from partnerdesk.documents.partner_links import (
+    engagement_partner_links,
+    partner_link_revoke,
+    partner_link_send,
+)
 from partnerdesk.lib import clock
 from partnerdesk.pipeline import services
 from partnerdesk.pipeline.models import Engagement
@@ -52,7 +57,6 @@ from partnerdesk.web.forms import (
     VerbalYesForm,
 )
 from partnerdesk.web.htmx import fragment, is_htmx, message_place
-from partnerdesk.web.partner_links import engagement_partner_links, partner_link_revoke, partner_link_send
 
 
 def _page_url(engagement: Engagement, anchor: str = "") -> str:
@@ -130,7 +134,7 @@ def engagement_page(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _merge_context(engagement: Engagement, emails: list[str]) -> dict[str, object]:
-    from partnerdesk.pipeline.merging import engagement_merged_into, merge_candidates
+    from partnerdesk.ops.merging import engagement_merged_into, merge_candidates
 
     merged_into = engagement_merged_into(engagement)
     return {
@@ -393,7 +397,7 @@ def engagement_contact_edit(request: HttpRequest, reference: str, contact_id: in
 def engagement_merge_view(request: HttpRequest, reference: str) -> HttpResponse:
     """Merge this engagement into another, in two steps: the first POST shows what would move,
     the second (with `confirm`) merges and opens the engagement that got everything."""
-    from partnerdesk.pipeline.merging import engagement_merge, merge_preview
+    from partnerdesk.ops.merging import engagement_merge, merge_preview
     from partnerdesk.pipeline.selectors import EngagementNotFound, engagement_get
 
     engagement = engagement_or_404(reference)

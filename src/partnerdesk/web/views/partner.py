@@ -24,11 +24,8 @@ from partnerdesk.agreements import storage
 from partnerdesk.agreements.models import Agreement
 from partnerdesk.agreements.services import EDITABLE, MAX_FILE_BYTES, agreement_attach
 from partnerdesk.documents.base import DOCX_MIMETYPE, DocumentStoreError, get_store
-from partnerdesk.documents.models import Document, Share
-from partnerdesk.documents.services import running_notes_append, stored_item
-from partnerdesk.pipeline.services import ServiceError
-from partnerdesk.web.models import PartnerLink
-from partnerdesk.web.partner_links import (
+from partnerdesk.documents.models import Document, PartnerLink, Share
+from partnerdesk.documents.partner_links import (
     partner_actor,
     partner_link_confirm,
     partner_link_confirmed,
@@ -36,6 +33,8 @@ from partnerdesk.web.partner_links import (
     partner_share_or_404,
     partner_shares,
 )
+from partnerdesk.documents.services import running_notes_append, stored_item
+from partnerdesk.pipeline.services import ServiceError
 
 _NONCE = re.compile(r"^[0-9a-f]{32}$")
 

@@ -1,62 +1,61 @@
 """Partner links: what a contact opens, without signing in, to reach the documents shared with them.
 
-A link is a random token of which only the hash is stored (like the one-time sign-in links), so
-it can expire and be revoked one by one. It is not used up when opened: the page asks for a click
-first (mail scanners fetch every link in a message) and then remembers the link in that browser's
-session. Everything a link reaches goes through `partner_shares` / `partner_share_or_404`, which
-only ever look at the shares of the link's contact.
+A link is an access link (lib/access_links.py: only its token's hash is stored; it expires and is
+revoked one by one). It is not used up when opened: the page asks for a click first (mail
+scanners fetch every link in a message) and then remembers the link in that browser's session.
+Everything a link reaches goes through `partner_shares` / `partner_share_or_404`, which only ever
+look at the shares of the link's contact. The technical form's links are partner links of their
+own purpose (technical/links.py), so neither kind opens the other's pages.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 
-from partnerdesk.documents.models import Share
+from partnerdesk.documents.models import PartnerLink, Share
 from partnerdesk.lib import clock
+from partnerdesk.lib.access_links import (
+    access_link_find,
+    access_link_issue,
+    access_link_revoke,
+    access_links_working,
+)
 from partnerdesk.mail.outbox import default_from_address, message_queue
 from partnerdesk.pipeline.models import Contact, Engagement, TimelineEntry
 from partnerdesk.pipeline.services import Actor, ServiceError, timeline_record
 from partnerdesk.profile import get_profile
-from partnerdesk.web.models import PartnerLink
 
 LINK_LIFETIME = dt.timedelta(days=30)
 SESSION_KEY = "partnerdesk_partner_links"
+# What a partner link opens: the documents shared with its contact, or a technical form.
+DOCUMENTS = "documents"
+TECHNICAL_FORM = "technical-form"
+PURPOSES = (DOCUMENTS, TECHNICAL_FORM)
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def partner_link_issue(
+    *, contact: Contact, actor: Actor, purpose: str = DOCUMENTS, lifetime: dt.timedelta = LINK_LIFETIME
+) -> tuple[PartnerLink, str]:
+    """A new link for `contact` and its token; call it inside the transaction that sends it."""
+    return access_link_issue(
+        PartnerLink, purpose=purpose, lifetime=lifetime, contact=contact, created_by=actor.label
+    )
 
 
 def partner_link_create(*, contact: Contact, actor: Actor, lifetime: dt.timedelta = LINK_LIFETIME) -> str:
-    """A new link for `contact` (the full URL); call it inside the transaction that sends it."""
-    token = secrets.token_urlsafe(32)
-    now = clock.now()
-    PartnerLink.objects.create(
-        contact=contact,
-        token_hash=_hash(token),
-        created_at=now,
-        created_by=actor.label,
-        expires_at=now + lifetime,
-    )
+    """A new link to the documents shared with `contact` (the full URL)."""
+    _, token = partner_link_issue(contact=contact, actor=actor, lifetime=lifetime)
     return settings.PARTNERDESK_BASE_URL + reverse("partner-open", args=[token])
 
 
-def partner_link_find(token: str) -> PartnerLink | None:
-    """The link if it is neither revoked nor expired."""
-    if not token or len(token) > 100:
-        return None
-    return (
-        PartnerLink.objects.select_related("contact")
-        .filter(token_hash=_hash(token), revoked_at__isnull=True, expires_at__gt=clock.now())
-        .first()
-    )
+def partner_link_find(token: str, *, purpose: str = DOCUMENTS) -> PartnerLink | None:
+    """The link of `purpose` that `token` opens, if it is neither revoked nor expired."""
+    return access_link_find(PartnerLink.objects.select_related("contact"), token, purpose=purpose)
 
 
 def partner_link_confirm(request: HttpRequest, link: PartnerLink) -> None:
@@ -97,14 +96,9 @@ def partner_share_or_404(link: PartnerLink, document_id: int) -> Share:
 
 def engagement_partner_links(engagement: Engagement) -> list[PartnerLink]:
     """The links still working for the engagement's contacts (one query)."""
+    of_engagement = PartnerLink.objects.filter(contact__engagement_links__engagement=engagement)
     return list(
-        PartnerLink.objects.filter(
-            contact__engagement_links__engagement=engagement,
-            revoked_at__isnull=True,
-            expires_at__gt=clock.now(),
-        )
-        .select_related("contact")
-        .order_by("id")
+        access_links_working(of_engagement, purpose=PURPOSES).select_related("contact").order_by("id")
     )
 
 
@@ -112,17 +106,14 @@ def partner_link_revoke(*, engagement: Engagement, link_id: int, actor: Actor) -
     """Revoke a link of one of the engagement's contacts; another's link is not found."""
     with transaction.atomic():
         link = (
-            PartnerLink.objects.select_for_update()
+            PartnerLink.objects.select_related("contact")
             .filter(pk=link_id, contact__engagement_links__engagement=engagement)
             .first()
         )
         if link is None:
             raise Http404("no such partner link")
-        if link.revoked_at is not None:
-            return link
-        link.revoked_at, link.revoked_by = clock.now(), actor.label
-        link.save(update_fields=["revoked_at", "revoked_by"])
-        link.contact = Contact.objects.get(pk=link.contact_id)
+        if not access_link_revoke(link, revoked_by=actor.label):
+            return link  # revoked before (a second click): the timeline says it once
         timeline_record(
             engagement=engagement,
             kind=TimelineEntry.Kind.SHARE,
