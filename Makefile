@@ -22,8 +22,9 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 run: $(VENV)/.installed
 	$(BIN)/partnerdesk serve
 
-## test: install the test dependencies, lint (ruff), type-check (mypy with the django-stubs plugin,
-## the whole package), and run the whole suite
+## test: install the test dependencies, lint (ruff, and import-linter for the layers of
+## ARCHITECTURE.md), type-check (mypy with the django-stubs plugin, the whole package), and run the
+## whole suite
 test: lint pytest
 
 ## test-wheel: build the wheel, install it (not editable) into a fresh virtualenv, and use it there
@@ -37,6 +38,7 @@ test-deploy: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
 	$(BIN)/mypy src/partnerdesk
 
 pytest: $(VENV)/.installed-test test-services

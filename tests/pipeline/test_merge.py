@@ -17,15 +17,15 @@ from partnerdesk.documents.models import Document
 from partnerdesk.inbound.models import Booking, InboundMessage
 from partnerdesk.lib import clock
 from partnerdesk.mail.outbox import message_queue
-from partnerdesk.partnership.models import Tickler
-from partnerdesk.pipeline import services
-from partnerdesk.pipeline.merging import (
+from partnerdesk.ops.merging import (
     HANDLED,
     MERGE_CANDIDATES_SHOWN,
     engagement_merge,
     engagement_merged_into,
     merge_candidates,
 )
+from partnerdesk.partnership.models import Tickler
+from partnerdesk.pipeline import services
 from partnerdesk.pipeline.models import Engagement, TimelineEntry
 from partnerdesk.pipeline.naming import engagement_of_relationship, engagement_open_provisional
 from partnerdesk.pipeline.qualification import Answer, Criterion
@@ -116,7 +116,7 @@ def test_every_foreign_key_to_an_engagement_is_handled_by_the_merge():
         for field in model._meta.get_fields()
         if isinstance(field, models.ForeignKey) and field.related_model is Engagement
     }
-    assert found == set(HANDLED), "a foreign key to Engagement is not handled by pipeline/merging.py"
+    assert found == set(HANDLED), "a foreign key to Engagement is not handled by ops/merging.py"
 
 
 def test_merging_moves_everything_to_the_target_and_closes_the_source(

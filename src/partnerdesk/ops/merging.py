@@ -20,6 +20,8 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, Q, Value, When
 
 from partnerdesk.agreements.models import Agreement
+from partnerdesk.documents.base import DocumentStoreError
+from partnerdesk.documents.folders import partner_folder_move
 from partnerdesk.documents.models import Document
 from partnerdesk.inbound.models import Booking, InboundMessage
 from partnerdesk.mail.models import OutboxMessage
@@ -214,9 +216,6 @@ def merge_preview(*, source: Engagement, target: Engagement) -> list[str]:
 
 def engagement_merge(*, source: Engagement, target: Engagement, actor: Actor) -> MergeResult:
     """Move everything of `source` to `target` and close `source` ("merged into PD-n")."""
-    from partnerdesk.documents.base import DocumentStoreError
-    from partnerdesk.documents.folders import partner_folder_move
-
     source = Engagement.objects.select_related("organization").get(pk=source.pk)
     target = Engagement.objects.select_related("organization").get(pk=target.pk)
     _refusals(source, target)

@@ -11,8 +11,8 @@ from django.core.management.base import CommandError
 
 from partnerdesk.lib.addresses import AddressError, parse_contact_list
 from partnerdesk.lib.commands import PartnerdeskCommand, date_argument
+from partnerdesk.ops.merging import engagement_merge, engagement_merged_into
 from partnerdesk.pipeline import selectors, services
-from partnerdesk.pipeline.merging import engagement_merge, engagement_merged_into
 from partnerdesk.pipeline.qualification import Answer, Criterion
 from partnerdesk.pipeline.stages import Stage
 
