@@ -114,12 +114,13 @@ def playbook_run_view(request: HttpRequest, reference: str, name: str) -> HttpRe
         messages.error(request, str(exc))
         return redirect(reverse("playbook-preview", args=[engagement.reference, spec.name]))
     run = asked.run
+    # Info, not success: nothing is done yet (a success reads "Done:").
     if asked.resumed:
-        messages.success(
+        messages.info(
             request, f"Queued: {run.title} resumes in a moment; the steps already done are not repeated."
         )
     elif asked.queued:
-        messages.success(
+        messages.info(
             request, f"Queued: {run.title} runs for {engagement.reference} in a moment; each step shows here."
         )
     else:
