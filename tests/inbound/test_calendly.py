@@ -10,6 +10,7 @@ import pytest
 from partnerdesk.inbound.models import Booking, WebhookDelivery
 from partnerdesk.integrations.calendly.webhook import SignatureError, signature_for, signature_verify
 from partnerdesk.lib import clock
+from partnerdesk.mail.worker import run_due_work
 from partnerdesk.pipeline.models import Engagement, Source, TimelineEntry
 from partnerdesk.playbooks.models import PlaybookRun
 from tests.inbound.conftest import eml, receive
@@ -82,6 +83,10 @@ def test_the_signature_matches_the_documented_test_vector():
 def test_a_signed_booking_opens_the_lead_and_runs_create_running_notes_once(signed_post, data_folder):
     answer = signed_post(delivery())
     assert answer.status_code == 200 and answer.json()["status"] == "accepted"
+    # The request only stores the delivery: no lead, no playbook, no document while Calendly waits.
+    assert not Engagement.objects.exists() and not PlaybookRun.objects.exists()
+    assert not (data_folder / "drive" / "Partnerships" / "Agreements" / "Harbor University").exists()
+    run_due_work(raise_errors=True)
     engagement = Engagement.objects.get()
     assert (engagement.organization.name, engagement.source) == ("Harbor University", Source.CALENDLY)
     run = PlaybookRun.objects.get()
@@ -96,6 +101,7 @@ def test_a_signed_booking_opens_the_lead_and_runs_create_running_notes_once(sign
     assert replay.status_code == 200 and replay.json()["status"] == "duplicate"
     resent = signed_post(delivery(), at=NOW + dt.timedelta(seconds=5))  # a new signature, same delivery
     assert resent.json()["status"] == "duplicate"
+    run_due_work(raise_errors=True)
     assert PlaybookRun.objects.count() == 1 and WebhookDelivery.objects.count() == 1
 
 
@@ -126,9 +132,11 @@ def test_without_a_configured_key_every_delivery_is_refused(signed_post, monkeyp
 @pytest.mark.django_db
 def test_a_cancellation_is_noted_on_the_timeline_and_runs_nothing(signed_post):
     signed_post(delivery())
+    run_due_work(raise_errors=True)
     signed_post(
         delivery("invitee.canceled", uri="https://api.calendly.com/scheduled_events/EVT/invitees/INV2")
     )
+    run_due_work(raise_errors=True)
     engagement = Engagement.objects.get()
     assert engagement.timeline.filter(summary__startswith="Meeting canceled").count() == 1
     assert PlaybookRun.objects.count() == 1

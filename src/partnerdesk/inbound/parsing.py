@@ -13,19 +13,16 @@ import datetime as dt
 import email
 import email.policy
 import hashlib
-import html
 import re
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
+from partnerdesk.lib.html_text import html_to_text
 from partnerdesk.lib.text import CONTACT_NAME, without_control
 
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,900})>")
-_TAGS = re.compile(r"<(script|style|head)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
-_BLOCK_END = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h[1-6])\b[^>]*>", re.IGNORECASE)
-_SPACES = re.compile(r"[ \t\r\f\v]+")
 MAX_TEXT_CHARS = 200_000
 MAX_NAME_CHARS = CONTACT_NAME  # a display name longer than a contact's name is cut
 
@@ -124,13 +121,6 @@ def _text_of(part: Message) -> str:
     except (LookupError, ValueError):
         text = payload.decode("utf-8", errors="replace")
     return text[:MAX_TEXT_CHARS].replace("\r\n", "\n")
-
-
-def html_to_text(markup: str) -> str:
-    text = _BLOCK_END.sub("\n", markup)
-    text = html.unescape(_TAGS.sub(" ", text))
-    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
 
 
 def is_mailbox(address: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from partnerdesk.integrations.calendly.views import calendly_webhook
+from partnerdesk.inbound.calendly_hook import calendly_webhook
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("calendly", calendly_webhook, name="calendly-webhook"),

@@ -9,9 +9,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Protocol
 
-from partnerdesk.inbound.parsing import ParsedMessage, html_to_text
 from partnerdesk.integrations.calendly.booking import Booking, hashed_key, start_from_ics, start_from_words
+from partnerdesk.lib.html_text import html_to_text
+
+
+class NotificationMail(Protocol):
+    """What is read of a received message: inbound's ParsedMessage has these (inbound sits above
+    the integrations and hands its parsed messages down)."""
+
+    subject: str
+    from_addr: str
+    text: str
+    html: str
+    forwarded: list[str]
+    calendars: list[str]
+
 
 _LABELS = {
     "event type": "event_name",
@@ -97,7 +111,7 @@ def calendar_invitation(ics: str) -> dict[str, object]:
     return event
 
 
-def _looks_like_calendly(parsed: ParsedMessage, text: str) -> bool:
+def _looks_like_calendly(parsed: NotificationMail, text: str) -> bool:
     return bool(
         re.search(r"invitee email\s*:", text, re.IGNORECASE)
         or "calendly" in parsed.from_addr
@@ -105,7 +119,7 @@ def _looks_like_calendly(parsed: ParsedMessage, text: str) -> bool:
     )
 
 
-def booking_from_message(parsed: ParsedMessage, *, is_ours: Callable[[str], bool]) -> Booking | None:
+def booking_from_message(parsed: NotificationMail, *, is_ours: Callable[[str], bool]) -> Booking | None:
     """The booking a (possibly forwarded) notification announces, or None when it is not one.
 
     `is_ours(address)` tells our own addresses (the team's, the shared mailbox), which are never

@@ -1,4 +1,5 @@
-"""`POST /hooks/calendly`: a Calendly webhook delivery, verified, stored once, acted on.
+"""`POST /hooks/calendly`: a Calendly webhook delivery, verified and stored once; the worker acts
+on it (inbound/bookings.py), so the request never waits on the document store or a playbook.
 
 The signing key is read from the environment (CALENDLY_WEBHOOK_SIGNING_KEY, or a file named by
 CALENDLY_WEBHOOK_SIGNING_KEY_FILE) at each request, so rotating it needs no restart. A bad,
@@ -15,7 +16,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from partnerdesk.inbound.bookings import webhook_delivery_process, webhook_delivery_store
+from partnerdesk.inbound.bookings import webhook_delivery_store
 from partnerdesk.integrations.calendly.webhook import (
     SIGNATURE_HEADER,
     SignatureError,
@@ -54,6 +55,4 @@ def calendly_webhook(request: HttpRequest) -> JsonResponse:
     delivery, created = webhook_delivery_store(provider="calendly", body=body, event=event)
     if not created:
         return JsonResponse({"status": "duplicate", "delivery": delivery.pk})
-    # Acted on now when it can be; a failure leaves it stored for the worker to try again.
-    webhook_delivery_process(delivery)
     return JsonResponse({"status": "accepted", "delivery": delivery.pk})
