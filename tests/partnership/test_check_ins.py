@@ -1,20 +1,19 @@
-"""Satisfaction check-ins: one-click ratings through a signed, expiring, single-use link."""
+"""Satisfaction check-ins: one-click ratings through an expiring link, answered once."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import email
 import email.policy
-import json
 import re
 
 import pytest
+from django.core import signing
 
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.mail.worker import run_due_work
-from partnerdesk.partnership.checkins import check_in_token
-from partnerdesk.partnership.models import CheckIn
+from partnerdesk.partnership.checkins import LEGACY_SALT
+from partnerdesk.partnership.models import CheckIn, CheckInLink
 from partnerdesk.pipeline.models import Task, TimelineEntry
 from tests.partnership.conftest import make_partner
 
@@ -80,20 +79,49 @@ def test_the_link_expires(client, check_ins, time_machine):
     assert CheckIn.objects.get(pk=check_ins[0].pk).answered_at is None
 
 
-def test_a_link_cannot_rate_another_engagement(client, check_ins, alice):
+def test_a_link_cannot_rate_another_check_in_and_a_made_up_one_rates_nothing(client, check_ins):
+    anas = _path(_links(check_ins[0])[5])
+    token = anas.split("/")[3]
+    made_up = ("A" if token[0] != "A" else "B") + token[1:]
+    for path in (anas.replace(token, made_up), "/p/checkin/x/5/", f"/p/checkin/{'a' * 300}/5/"):
+        page = client.post(path)
+        assert page.status_code == 410 and b"not valid" in page.content, path
+    assert client.post(anas.replace("/5/", "/9/")).status_code == 410
+    assert not CheckIn.objects.filter(answered_at__isnull=False).exists()
+
+    assert client.post(anas).status_code == 200
+    assert CheckIn.objects.get(pk=check_ins[0].pk).rating == 5
+    assert CheckIn.objects.get(pk=check_ins[1].pk).answered_at is None
+
+
+def _signed_before_access_links(check_in: CheckIn, **changes) -> str:
+    """The token an email sent before access links carried: the check-in and its engagement, signed."""
+    data = {"c": check_in.pk, "e": check_in.engagement_id} | changes
+    return signing.Signer(salt=LEGACY_SALT).sign_object(data)
+
+
+def test_a_link_sent_before_access_links_still_rates_its_check_in_once(client, check_ins):
+    CheckInLink.objects.filter(check_in=check_ins[0]).delete()  # as the check-ins sent before were
+    old = f"/p/checkin/{_signed_before_access_links(check_ins[0])}/4/"
+    assert client.get(old).status_code == 200
+    assert client.post(old).status_code == 200
+    assert CheckIn.objects.get(pk=check_ins[0].pk).rating == 4
+    again = client.post(old)
+    assert again.status_code == 410 and b"already answered" in again.content
+
+
+def test_a_signed_token_is_refused_for_a_check_in_sent_with_an_access_link_or_when_changed(
+    client, check_ins, alice
+):
     other, _ = make_partner(
         organization="Bay College", contacts=[("Kim Lo", "kim@bay.example.edu")], owner=alice
     )
-    # The token names its check-in and engagement under a signature: change either and it fails.
-    token = check_in_token(check_ins[0])
-    payload, signature = token.rsplit(":", 1)
-    other_payload = base64.urlsafe_b64encode(
-        json.dumps({"c": check_ins[1].pk, "e": check_ins[1].engagement_id}, separators=(",", ":")).encode()
-    )
-    forged = other_payload.decode().rstrip("=") + ":" + signature
-    assert client.post(f"/p/checkin/{forged}/5/").status_code == 410
-    signed_elsewhere = CheckIn(pk=check_ins[0].pk, engagement=other)
-    page = client.post(f"/p/checkin/{check_in_token(signed_elsewhere)}/5/")
-    assert page.status_code == 410 and b"not valid" in page.content
+    CheckInLink.objects.filter(check_in=check_ins[0]).delete()
+    for token in (
+        _signed_before_access_links(check_ins[1]),  # it has an access link: only that opens it
+        _signed_before_access_links(check_ins[0], e=other.pk),  # signed for another engagement
+        _signed_before_access_links(check_ins[0])[:-2] + "xx",  # the signature does not match
+    ):
+        page = client.post(f"/p/checkin/{token}/5/")
+        assert page.status_code == 410 and b"not valid" in page.content
     assert not CheckIn.objects.filter(answered_at__isnull=False).exists()
-    assert client.post(f"/p/checkin/{token}/9/").status_code == 410

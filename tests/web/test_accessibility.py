@@ -17,7 +17,7 @@ from partnerdesk.inbound.models import InboundMessage
 from partnerdesk.lib import clock
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.mail.outbox import message_queue
-from partnerdesk.partnership.checkins import check_in_token
+from partnerdesk.partnership.checkins import check_in_link_issue
 from partnerdesk.partnership.models import CheckIn
 from partnerdesk.pipeline import services
 from partnerdesk.pipeline.models import Contact
@@ -91,7 +91,7 @@ def pages(transactional_db, sign_in_path) -> Pages:
         outbox_message=f"/outbox/{sent.pk}/",
         partner_link=_path(partner_link_create(contact=lee, actor=ALICE)),
         technical_link=_path(technical_form_link_create(engagement=harbor, contact=lee, actor=ALICE)),
-        check_in=f"/p/checkin/{check_in_token(check_in)}/4/",
+        check_in=f"/p/checkin/{check_in_link_issue(check_in)}/4/",
         invitation=_path(invitation_link(invited)),
     )
 

@@ -56,16 +56,24 @@ def token_hash(token: str) -> str | None:
 
 
 def access_link_issue(
-    model: type[Link], *, purpose: str, lifetime: dt.timedelta, **fields: Any
+    model: type[Link],
+    *,
+    purpose: str,
+    lifetime: dt.timedelta | None = None,
+    expires_at: dt.datetime | None = None,
+    **fields: Any,
 ) -> tuple[Link, str]:
-    """A new link row and its token, which is not stored: put it in the URL you send now."""
+    """A new link row and its token, which is not stored: put it in the URL you send now. It
+    expires after `lifetime`, or at `expires_at` (the end of what it leads to)."""
+    if (lifetime is None) == (expires_at is None):
+        raise TypeError("give an access link either a lifetime or an expires_at")
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = clock.now()
     link = model._default_manager.create(
         purpose=purpose,
         token_hash=token_hash(token),
         created_at=now,
-        expires_at=now + lifetime,
+        expires_at=expires_at if lifetime is None else now + lifetime,
         **fields,
     )
     return link, token
@@ -78,6 +86,15 @@ def access_links_working(
     revoked nor expired."""
     purposes = (purpose,) if isinstance(purpose, str) else purpose
     return links.filter(purpose__in=purposes, revoked_at__isnull=True, expires_at__gt=clock.now())
+
+
+def access_link_get(links: models.QuerySet[Link], token: str, *, purpose: str) -> Link | None:
+    """The link of `purpose` that `token` names, whatever its state: for a page that says why a
+    link does not open (expired, used) rather than only that it does not. None for junk."""
+    hashed = token_hash(token)
+    if hashed is None:
+        return None
+    return links.filter(purpose=purpose, token_hash=hashed).first()
 
 
 def access_link_find(links: models.QuerySet[Link], token: str, *, purpose: str) -> Link | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from partnerdesk.lib.access_links import AccessLink
+
 
 class Tickler(models.Model):
     """A stored, dated reminder: fired once by the worker on or after `due_on`.
@@ -98,7 +100,8 @@ class Renewal(models.Model):
 
 
 class CheckIn(models.Model):
-    """One satisfaction check-in sent to one contact; answered once, through its signed link."""
+    """One satisfaction check-in sent to one contact; answered once, through its link (or
+    recorded by the team). Check-ins sent before their `link` existed carry a signed token."""
 
     engagement = models.ForeignKey("pipeline.Engagement", on_delete=models.CASCADE, related_name="check_ins")
     tickler = models.ForeignKey(Tickler, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -117,6 +120,13 @@ class CheckIn(models.Model):
                 fields=["tickler", "email"], name="check_in_once_per_tickler_and_contact"
             ),
         ]
+
+
+class CheckInLink(AccessLink):
+    """The link in a check-in's email (lib/access_links.py: only the token's hash is stored); it
+    expires with its check-in, which is answered once (`CheckIn.answered_at`)."""
+
+    check_in = models.OneToOneField(CheckIn, on_delete=models.CASCADE, related_name="link")
 
 
 class InvoiceCounter(models.Model):
