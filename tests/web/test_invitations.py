@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.pipeline.services import Actor, ServiceError
-from partnerdesk.web.invitations import invitation_send
+from partnerdesk.web.invitations import invitation_send, invitation_use
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +71,41 @@ def test_a_new_invitation_makes_the_earlier_link_stop_working():
     first = _link(invitation_send(email="carol@example.org", actor=Actor(label="test")))
     invitation_send(email="carol@example.org", actor=Actor(label="test"))
     assert "This invitation link does not work" in Client().get(first, follow=True).content.decode()
+
+
+def test_of_two_browsers_that_opened_the_link_only_the_first_sets_the_password():
+    link = _link(invitation_send(email="carol@example.org", actor=Actor(label="test")))
+    first, second = Client(), Client()
+    forms = [browser.get(link, follow=True).redirect_chain[-1][0] for browser in (first, second)]
+    password = {"new_password1": "a long new passphrase 42", "new_password2": "a long new passphrase 42"}
+    assert first.post(forms[0], password).status_code == 302
+    other = {"new_password1": "another passphrase 4242", "new_password2": "another passphrase 4242"}
+    refused = second.post(forms[1], other)
+    assert "This invitation link does not work" in refused.content.decode()
+    assert (
+        get_user_model().objects.get(username="carol@example.org").check_password("a long new passphrase 42")
+    )
+
+
+def test_two_requests_setting_the_password_at_once_use_the_link_once():
+    link = _link(invitation_send(email="carol@example.org", actor=Actor(label="test")))
+    carol = get_user_model().objects.get(username="carol@example.org")
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    # Both passed the view's check before either set the password; only one gets through.
+    assert [invitation_use(user=carol, token=token) for _ in range(2)] == [True, False]
+
+
+def test_a_link_sent_before_invitations_were_access_links_shows_the_page_for_a_link_that_does_not_work():
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    invitation_send(email="carol@example.org", actor=Actor(label="test"))
+    carol = get_user_model().objects.get(username="carol@example.org")
+    uid = urlsafe_base64_encode(force_bytes(carol.pk))
+    old = reverse("invitation-accept", args=[uid, default_token_generator.make_token(carol)])
+    page = Client().get(old, follow=True)
+    assert page.status_code == 200 and "This invitation link does not work" in page.content.decode()
 
 
 def test_a_member_with_a_password_is_not_invited_again(alice):

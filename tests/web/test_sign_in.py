@@ -69,8 +69,8 @@ def test_every_model_has_an_admin_list_that_opens(client):
     ours = [model for model in apps.get_models() if model.__module__.startswith("partnerdesk.")]
     inline = {inline.model for model_admin in admin.site._registry.values() for inline in model_admin.inlines}
     unregistered = [m.__name__ for m in ours if not admin.site.is_registered(m) and m not in inline]
-    # Secrets: only their hashes, nothing to edit (partner links are revoked on the engagement page).
-    assert sorted(unregistered) == ["LoginToken", "PartnerLink"]
+    # Access links: only their hashes, nothing to edit (partner links are revoked on the engagement page).
+    assert sorted(unregistered) == ["CheckInLink", "InvitationLink", "LoginToken", "PartnerLink"]
     for model in ours:
         if admin.site.is_registered(model):
             url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")

@@ -11,3 +11,8 @@ class LoginToken(AccessLink):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
 
+
+class InvitationLink(AccessLink):
+    """The link in an invitation that sets a new member's password, once (web/invitations.py)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

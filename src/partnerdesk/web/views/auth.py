@@ -16,6 +16,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -28,7 +29,7 @@ from partnerdesk.pipeline.services import ServiceError
 from partnerdesk.web import throttle
 from partnerdesk.web.access import actor_of
 from partnerdesk.web.forms import ThrottledAuthenticationForm
-from partnerdesk.web.invitations import invitation_send
+from partnerdesk.web.invitations import invitation_send, invitation_tokens, invitation_use
 from partnerdesk.web.login_links import login_token_redeem
 
 
@@ -126,6 +127,7 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
     post_reset_login = True
     post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
     success_url = reverse_lazy("home")
+    token_generator = invitation_tokens
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         address = throttle.client_address(request)
@@ -137,7 +139,12 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
             throttle.sign_in_failed(address=address)  # a link that does not work, made up or stale
         return response
 
+    @transaction.atomic
     def form_valid(self, form: SetPasswordForm) -> HttpResponse:
+        token = self.request.session.get(auth_views.INTERNAL_RESET_SESSION_TOKEN, "")
+        if self.user is None or not invitation_use(user=self.user, token=token):
+            self.validlink = False  # another request used it meanwhile: nothing is set twice
+            return self.render_to_response(self.get_context_data(form=form))
         response = super().form_valid(form)
         messages.success(self.request, "Welcome: your password is set.")
         return response
