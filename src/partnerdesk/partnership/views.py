@@ -1,4 +1,4 @@
-"""The satisfaction check-in page: reached from the email's signed link, no sign-in.
+"""The satisfaction check-in page: reached from the email's link (an access link), no sign-in.
 
 GET shows the five ratings, the one chosen in the email marked, and an optional comment box; it
 writes nothing (mail scanners follow every link in a message). One click on a rating sends it
