@@ -16,10 +16,12 @@ from partnerdesk.agreements.services import agreement_attach, agreement_create
 from partnerdesk.documents import services
 from partnerdesk.documents.base import get_store
 from partnerdesk.documents.models import Document
+from partnerdesk.lib import clock
 from partnerdesk.pipeline import services as pipeline
 from partnerdesk.pipeline.models import Contact, Organization
 from partnerdesk.pipeline.naming import engagement_name_organization, engagement_open_provisional
 from partnerdesk.pipeline.services import ServiceError
+from partnerdesk.technical.models import Handoff
 from tests.agreements.conftest import docx_bytes
 
 pytestmark = pytest.mark.django_db
@@ -251,3 +253,13 @@ def test_a_whole_folder_merge_keeps_files_nobody_recorded(harbor, alice_actor, d
     assert (drive / NEW / "Call recording notes.docx").is_file()
     assert _found(NEW, "Call recording notes") is not None
     assert sorted(p.name for p in (drive / NEW).glob("signed*.pdf")) == ["signed (2).pdf", "signed.pdf"]
+
+
+def test_the_hand_off_names_the_technical_record_where_the_rename_put_it(harbor, alice_actor):
+    now = clock.now()
+    handoff = Handoff.objects.create(
+        engagement=harbor, created_at=now, updated_at=now, document_path=f"{OLD}/Technical record.docx"
+    )
+    _rename(harbor, alice_actor)
+    handoff.refresh_from_db()
+    assert handoff.document_path == f"{NEW}/Technical record.docx"

@@ -9,7 +9,10 @@ class AgreementsConfig(AppConfig):
     verbose_name = "Agreements"
 
     def ready(self) -> None:
+        from partnerdesk.agreements.partner_folder import AGREEMENTS_FOLLOW
         from partnerdesk.agreements.signature_events import signature_events_apply_due
+        from partnerdesk.documents.folders import path_follower_register
         from partnerdesk.mail.worker import register_work
 
         register_work("signature-events", signature_events_apply_due)
+        path_follower_register(AGREEMENTS_FOLLOW)

@@ -8,20 +8,24 @@ change (`FolderMove.save`, inside the caller's transaction): a store failure cha
 the store call is find-or-create like the rest, so doing the same change again finishes a move that
 stopped half-way. Links keep working: partner links and download links name Document ids, which
 never change.
+
+Other apps keep rows that name files in the partner folder (an agreement's versions, the hand-off's
+document): each registers a `PathFollower` in its AppConfig.ready, so those rows follow too and
+this module, below them in the layers, never imports them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from partnerdesk.agreements.models import Agreement, AgreementVersion
-from partnerdesk.documents.base import DocumentStore, Rename, StoredItem, get_store
+from partnerdesk.documents.base import DocumentStore, DocumentStoreError, Rename, StoredItem, get_store
 from partnerdesk.documents.models import Document, RunningNoteEntry, Share
+from partnerdesk.pipeline.folder_follow import FolderMoveFailed
 from partnerdesk.pipeline.models import Engagement
 from partnerdesk.profile import get_profile
-from partnerdesk.technical.models import Handoff
 
 
 def retitled(title: str, old: str, new: str) -> str:
@@ -47,10 +51,8 @@ class FolderMove:
     documents: list[Document] = field(default_factory=list)
     titles: dict[int, str] = field(default_factory=dict)  # Document id -> its new title
     folds: dict[int, Document] = field(default_factory=dict)  # Document id -> the same file's row
-    versions: list[AgreementVersion] = field(default_factory=list)
-    agreements: list[Agreement] = field(default_factory=list)
-    handoffs: list[Handoff] = field(default_factory=list)
     moved: dict[str, StoredItem] = field(default_factory=dict)
+    followed: dict[str, Any] = field(default_factory=dict)  # follower name -> what it collected
 
     @property
     def summary(self) -> str:
@@ -79,27 +81,44 @@ class FolderMove:
                 document.engagement = engagement
                 fields.append("engagement")
             document.save(update_fields=fields)
-        for version in self.versions:
-            item = self.moved.get(version.store_id)
-            if item is not None:
-                version.title, version.store_id = item.name, item.store_id
-                version.save(update_fields=["title", "store_id"])
-        for agreement in self.agreements:
-            agreement.folder_path = self.target
-            agreement.title = retitled(agreement.title, self.old_name, self.new_name)
-            agreement.save(update_fields=["folder_path", "title"])
-        for handoff in self.handoffs:
-            handoff.document_path = self.target + handoff.document_path[len(self.source) :]
-            handoff.save(update_fields=["document_path"])
+        for follower in _followers:
+            if follower.name in self.followed:
+                follower.save(self, self.followed[follower.name])
+
+
+@dataclass(frozen=True)
+class PathFollower:
+    """Rows of another app that name files or folders in a partner folder.
+
+    `collect(move, engagement_ids, renames)` runs before the store call and returns what will move;
+    it may add `Rename`s (keyed by store id) for files of its own the store must rename too.
+    `save(move, collected)` runs inside the transaction of the change, once the store has moved.
+    `fold(document, into)` gives `into` the rows that pointed at `document`, a second row for the
+    same file that is about to be deleted.
+    """
+
+    name: str
+    collect: Callable[[FolderMove, list[int], dict[str, Rename]], Any]
+    save: Callable[[FolderMove, Any], None]
+    fold: Callable[[Document, Document], None] = lambda document, into: None
+
+
+_followers: list[PathFollower] = []
+
+
+def path_follower_register(follower: PathFollower) -> None:
+    if all(registered.name != follower.name for registered in _followers):
+        _followers.append(follower)
 
 
 def _fold(document: Document, *, into: Document) -> None:
     """Two rows for one file (the same name in one folder): keep `into`, give it the other's
-    shares, running-notes entries and agreements, and drop the other row."""
+    shares, running-notes entries and what the followers keep of it, and drop the other row."""
     shared = set(Share.objects.filter(document=into).values_list("contact_id", flat=True))
     Share.objects.filter(document=document).exclude(contact_id__in=shared).update(document=into)
     RunningNoteEntry.objects.filter(document=document).update(document=into)
-    Agreement.objects.filter(document=document).update(document=into)
+    for follower in _followers:
+        follower.fold(document, into)
     document.delete()
 
 
@@ -150,22 +169,19 @@ def partner_folder_move(
             taken[title] = document
         move.titles[document.pk] = title
         renames.setdefault(document.store_id, Rename(document.store_id, document.title, title))
-    move.agreements = list(Agreement.objects.filter(engagement_id__in=ids, folder_path=move.source))
-    move.versions = list(
-        AgreementVersion.objects.filter(agreement__in=move.agreements, store=store.name).exclude(
-            store_id__in=[document.store_id for document in move.folds.values()]
-        )
-    )
-    for version in move.versions:
-        renames.setdefault(
-            version.store_id,
-            Rename(version.store_id, version.title, retitled(version.title, old_name, new_name)),
-        )
-    if whole:
-        move.handoffs = list(
-            Handoff.objects.filter(engagement_id__in=ids, document_path__startswith=move.source + "/")
-        )
+    for follower in _followers:
+        move.followed[follower.name] = follower.collect(move, ids, renames)
     move.moved = store.move_folder(
         source=move.source, target=move.target, documents=list(renames.values()), whole=whole
     )
     return move
+
+
+def follow_for_pipeline(
+    engagements: Sequence[Engagement], old_name: str, new_name: str, whole: bool
+) -> FolderMove:
+    """pipeline's renames call this through pipeline/folder_follow.py (registered in DocumentsConfig)."""
+    try:
+        return partner_folder_move(engagements=engagements, old_name=old_name, new_name=new_name, whole=whole)
+    except DocumentStoreError as exc:
+        raise FolderMoveFailed(str(exc)) from exc

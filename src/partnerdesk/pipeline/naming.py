@@ -16,6 +16,7 @@ from django.db import transaction
 from partnerdesk.lib import text as limits
 from partnerdesk.lib.text import TextError, single_line
 from partnerdesk.pipeline import services
+from partnerdesk.pipeline.folder_follow import FolderMoveFailed, partner_folder_follow
 from partnerdesk.pipeline.models import Contact, Engagement, Organization, TimelineEntry
 from partnerdesk.pipeline.services import Actor, ServiceError, timeline_record
 from partnerdesk.pipeline.stages import OPEN_STAGES
@@ -46,9 +47,6 @@ def engagement_name_organization(*, engagement: Engagement, name: str, actor: Ac
     into the folder of the organization the engagement joins. The store moves first, outside the
     transaction; a store failure raises ServiceError and leaves the old name everywhere.
     """
-    from partnerdesk.documents.base import DocumentStoreError
-    from partnerdesk.documents.folders import partner_folder_move
-
     try:
         name = single_line(name, field="organization name", max_length=limits.ORGANIZATION_NAME)
     except TextError as exc:
@@ -59,15 +57,15 @@ def engagement_name_organization(*, engagement: Engagement, name: str, actor: Ac
     existing = Organization.objects.filter(name__iexact=name).exclude(pk=current.pk).first()
     try:
         if existing is None:
-            move = partner_folder_move(
+            move = partner_folder_follow(
                 engagements=list(current.engagements.all()), old_name=current.name, new_name=name, whole=True
             )
         else:
             others = current.engagements.exclude(pk=engagement.pk).exists()
-            move = partner_folder_move(
+            move = partner_folder_follow(
                 engagements=[engagement], old_name=current.name, new_name=existing.name, whole=not others
             )
-    except DocumentStoreError as exc:
+    except FolderMoveFailed as exc:
         raise ServiceError(
             f"the partner folder could not be moved to {name} ({exc}); nothing was changed"
         ) from None

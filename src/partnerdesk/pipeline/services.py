@@ -19,6 +19,7 @@ from partnerdesk.lib import clock
 from partnerdesk.lib import text as limits
 from partnerdesk.lib.actors import Actor
 from partnerdesk.lib.errors import UserError
+from partnerdesk.pipeline.folder_follow import FolderMoveFailed, partner_folder_follow
 from partnerdesk.pipeline.models import (
     Assessment,
     Contact,
@@ -434,17 +435,14 @@ def organization_update(
     changes, fields = [], []
     move = None
     if organization.name != name:
-        from partnerdesk.documents.base import DocumentStoreError
-        from partnerdesk.documents.folders import partner_folder_move
-
         try:
-            move = partner_folder_move(
+            move = partner_folder_follow(
                 engagements=list(organization.engagements.all()),
                 old_name=organization.name,
                 new_name=name,
                 whole=True,
             )
-        except DocumentStoreError as exc:
+        except FolderMoveFailed as exc:
             raise ServiceError(
                 f"the partner folder could not be renamed to {name} ({exc}); nothing was changed"
             ) from None
