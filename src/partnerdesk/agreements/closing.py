@@ -23,11 +23,11 @@ from partnerdesk.agreements.models import Agreement
 from partnerdesk.agreements.selectors import agreement_for, agreement_missing
 from partnerdesk.agreements.services import (
     AgreementNotReady,
-    _add_version,
-    _check_file,
-    _locked,
-    _record,
-    _save,
+    agreement_file_check,
+    agreement_locked,
+    agreement_record,
+    agreement_save,
+    agreement_version_add,
 )
 from partnerdesk.documents.base import DOCX_MIMETYPE
 from partnerdesk.lib import clock
@@ -70,7 +70,7 @@ def _signed_file(agreement: Agreement, content: bytes, filename: str) -> tuple[s
         raise ServiceError(f"{filename}: the signed agreement must be a .pdf or a .docx file")
     text = ""
     if suffix == ".docx":
-        text = _check_file(content, filename)
+        text = agreement_file_check(content, filename)
     elif not content.startswith(b"%PDF"):
         raise ServiceError(f"{filename} is not a PDF file")
     title = f"{agreement.title} - signed"
@@ -110,12 +110,12 @@ def agreement_executed(
     on = on or clock.today()
     report = ExecutedClose(agreement)
     with transaction.atomic():
-        locked = _locked(agreement)
+        locked = agreement_locked(agreement)
         if locked.status == Status.EXECUTED:
             return ExecutedClose(locked, already=True, notes=[f"{locked.title} was already executed"])
         if stored is not None:
             store, store_id, title, text = stored
-            _add_version(
+            agreement_version_add(
                 locked,
                 title=title,
                 store=store,
@@ -128,10 +128,10 @@ def agreement_executed(
             )
         locked.status = Status.EXECUTED
         locked.executed_on = on
-        _save(locked, ["status", "executed_on"])
+        agreement_save(locked, ["status", "executed_on"])
         locked.signatories.filter(signed_at__isnull=True).update(signed_at=clock.now())
         how = f"signed copy {filename}" if stored else "no signed copy attached"
-        _record(
+        agreement_record(
             locked,
             actor,
             f"Agreement executed on {on.isoformat()} ({how}): {locked.title}",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from partnerdesk.agreements.models import Agreement, OpenPoint
-from partnerdesk.agreements.services import _refuse_unless_editable
+from partnerdesk.agreements.services import agreement_refuse_unless_editable
 from partnerdesk.lib import clock
 from partnerdesk.pipeline.services import Actor, ServiceError, task_create, task_set_done
 
@@ -18,7 +18,7 @@ def agreement_point_add(*, agreement: Agreement, text: str, actor: Actor) -> Ope
     text = " ".join(text.split())
     if not text:
         raise ServiceError("the open point is empty")
-    _refuse_unless_editable(agreement)
+    agreement_refuse_unless_editable(agreement)
     with transaction.atomic():
         task = task_create(engagement=agreement.engagement, title=f"{PREFIX}{text}"[:300], actor=actor)
         return OpenPoint.objects.create(agreement=agreement, task=task, created_at=clock.now())

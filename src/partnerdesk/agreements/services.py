@@ -50,7 +50,13 @@ def agreement_title(engagement: Engagement, on: dt.date | None = None) -> str:
     )
 
 
-def _record(agreement: Agreement, actor: Actor, summary: str, **data: Any) -> None:
+# The building blocks every writer of agreements shares (status.py, points.py, closing.py, the
+# DocuSign sending): a dated timeline entry, the row locked for the change, the editable check, the
+# save that stamps updated_at, a new version, a file's check. One place each, used by all.
+
+
+def agreement_record(agreement: Agreement, actor: Actor, summary: str, **data: Any) -> None:
+    """The agreement's change on its engagement's timeline, with its id, title and status."""
     timeline_record(
         engagement=agreement.engagement,
         kind=TimelineEntry.Kind.AGREEMENT,
@@ -60,20 +66,20 @@ def _record(agreement: Agreement, actor: Actor, summary: str, **data: Any) -> No
     )
 
 
-def _locked(agreement: Agreement) -> Agreement:
+def agreement_locked(agreement: Agreement) -> Agreement:
     return (
         Agreement.objects.select_for_update().select_related("engagement__organization").get(pk=agreement.pk)
     )
 
 
-def _refuse_unless_editable(agreement: Agreement) -> None:
+def agreement_refuse_unless_editable(agreement: Agreement) -> None:
     if agreement.status not in EDITABLE:
         raise ServiceError(
             f"{agreement.title} is {agreement.get_status_display().lower()}: it can no longer change"
         )
 
 
-def _save(agreement: Agreement, fields: list[str]) -> None:
+def agreement_save(agreement: Agreement, fields: list[str]) -> None:
     agreement.updated_at = clock.now()
     agreement.save(update_fields=[*fields, "updated_at"])
 
@@ -82,8 +88,8 @@ def _reopen_if_ready(agreement: Agreement, actor: Actor, why: str) -> None:
     """A change to an agreement marked ready to sign takes it back to negotiation."""
     if agreement.status == Status.READY_TO_SIGN:
         agreement.status = Status.NEGOTIATING
-        _save(agreement, ["status"])
-        _record(agreement, actor, f"Agreement back to negotiation: {why}")
+        agreement_save(agreement, ["status"])
+        agreement_record(agreement, actor, f"Agreement back to negotiation: {why}")
 
 
 def agreement_create(
@@ -127,7 +133,7 @@ def agreement_create(
             idempotency_key=idempotency_key,
         )
         if document is not None and content is not None:
-            _add_version(
+            agreement_version_add(
                 agreement,
                 title=document.title,
                 store=document.store,
@@ -136,7 +142,7 @@ def agreement_create(
                 content=content,
                 actor=actor,
             )
-        _record(
+        agreement_record(
             agreement,
             actor,
             f"Agreement started (draft): {agreement.title}",
@@ -145,7 +151,7 @@ def agreement_create(
     return agreement
 
 
-def _add_version(
+def agreement_version_add(
     agreement: Agreement,
     *,
     title: str,
@@ -182,7 +188,7 @@ def _add_version(
     )
 
 
-def _check_file(content: bytes, filename: str) -> str:
+def agreement_file_check(content: bytes, filename: str) -> str:
     if not content:
         raise ServiceError(f"{filename} is empty")
     if len(content) > MAX_FILE_BYTES:
@@ -200,8 +206,8 @@ def agreement_attach(
 
     The same file as the latest version adds nothing and returns that version.
     """
-    _refuse_unless_editable(agreement)
-    text = _check_file(content, filename)
+    agreement_refuse_unless_editable(agreement)
+    text = agreement_file_check(content, filename)
     latest = agreement.versions.order_by("-number").first()
     if latest is not None and latest.sha256 == hashlib.sha256(content).hexdigest():
         return latest
@@ -209,9 +215,9 @@ def agreement_attach(
     name = f"{agreement.title} v{number}"
     store, item = storage.put_file(folder_path=agreement.folder_path, name=name, content=content)
     with transaction.atomic():
-        locked = _locked(agreement)
-        _refuse_unless_editable(locked)
-        version = _add_version(
+        locked = agreement_locked(agreement)
+        agreement_refuse_unless_editable(locked)
+        version = agreement_version_add(
             locked,
             title=name,
             store=store,
@@ -223,11 +229,13 @@ def agreement_attach(
         )
         if locked.status != Status.NEGOTIATING:
             locked.status = Status.NEGOTIATING
-        _save(locked, ["status"])
+        agreement_save(locked, ["status"])
         summary = f"Agreement version {version.number} attached ({filename})"
         if version.changes:
             summary += ": " + version.changes.splitlines()[0]
-        _record(locked, actor, summary, version=version.number, changes=version.changes, filename=filename)
+        agreement_record(
+            locked, actor, summary, version=version.number, changes=version.changes, filename=filename
+        )
     agreement.refresh_from_db()
     return version
 
@@ -287,12 +295,12 @@ def agreement_set_terms(
         po_number=po_number,
     )
     with transaction.atomic():
-        locked = _locked(agreement)
+        locked = agreement_locked(agreement)
         contract = {"value": value, "currency": currency, "term_start": term_start, "term_end": term_end}
         # The contract's own terms are settled once signed; billing details may still be recorded.
         changes_contract = any(new is not None and getattr(locked, f) != new for f, new in contract.items())
         if changes_contract or locked.status == Status.WITHDRAWN:
-            _refuse_unless_editable(locked)
+            agreement_refuse_unless_editable(locked)
         changes, fields = [], []
         for field, new in [*contract.items(), *billing.items()]:
             old = getattr(locked, field)
@@ -308,8 +316,8 @@ def agreement_set_terms(
             return []
         if {"invoice_amounts", "invoice_schedule", "value"} & set(fields):
             check_amounts(locked)
-        _save(locked, fields)
-        _record(locked, actor, "Agreement terms: " + "; ".join(changes), changes=changes)
+        agreement_save(locked, fields)
+        agreement_record(locked, actor, "Agreement terms: " + "; ".join(changes), changes=changes)
         _reopen_if_ready(locked, actor, "the terms changed")
     agreement.refresh_from_db()
     return changes
@@ -387,7 +395,7 @@ def agreement_next_term(
             for addendum in agreement.addenda.exclude(kind=Addendum.Kind.DELIVERABLE)
         )
         amount = f"{successor.value:,.2f} {successor.currency}" if successor.value is not None else "no value"
-        _record(
+        agreement_record(
             successor,
             actor,
             f"Agreement for the next term, {term_start.isoformat()} to {term_end.isoformat()} ({amount}),"
@@ -406,8 +414,8 @@ def agreement_signatory_add(
     if not name:
         raise ServiceError(f'give the signatory\'s name as well: "Name <{email}>"')
     with transaction.atomic():
-        locked = _locked(agreement)
-        _refuse_unless_editable(locked)
+        locked = agreement_locked(agreement)
+        agreement_refuse_unless_editable(locked)
         if locked.signatories.filter(email__iexact=email).exists():
             raise ServiceError(f"{email} already signs {locked.title}")
         position = (
@@ -421,7 +429,7 @@ def agreement_signatory_add(
             role=" ".join(role.split()),
             position=position,
         )
-        _record(
+        agreement_record(
             locked,
             actor,
             f"Signatory added: {signatory} ({signatory.role or 'no role'}, {signatory.organization})",
@@ -433,13 +441,13 @@ def agreement_signatory_add(
 
 def agreement_signatory_remove(*, agreement: Agreement, email: str, actor: Actor) -> None:
     with transaction.atomic():
-        locked = _locked(agreement)
-        _refuse_unless_editable(locked)
+        locked = agreement_locked(agreement)
+        agreement_refuse_unless_editable(locked)
         signatory = locked.signatories.filter(email__iexact=email.strip()).first()
         if signatory is None:
             raise ServiceError(f"{email} is not a signatory of {locked.title}")
         signatory.delete()
-        _record(locked, actor, f"Signatory removed: {signatory}", signatory=signatory.email)
+        agreement_record(locked, actor, f"Signatory removed: {signatory}", signatory=signatory.email)
         _reopen_if_ready(locked, actor, "the signatories changed")
 
 
@@ -462,8 +470,8 @@ def agreement_addendum_add(
     if kind == "deliverable" and due_on is None:
         raise ServiceError("a deliverable needs a date (--due YYYY-MM-DD)")
     with transaction.atomic():
-        locked = _locked(agreement)
-        _refuse_unless_editable(locked)
+        locked = agreement_locked(agreement)
+        agreement_refuse_unless_editable(locked)
         addendum = Addendum.objects.create(
             agreement=locked,
             kind=kind,
@@ -473,7 +481,7 @@ def agreement_addendum_add(
             created_at=clock.now(),
         )
         due = f", due {due_on.isoformat()}" if due_on else ""
-        _record(
+        agreement_record(
             locked,
             actor,
             f"Addendum added ({ADDENDUM_LABELS[kind].split(' ', 1)[1]}): {title}{due}",
@@ -485,11 +493,11 @@ def agreement_addendum_add(
 
 def agreement_addendum_remove(*, agreement: Agreement, addendum_id: int, actor: Actor) -> None:
     with transaction.atomic():
-        locked = _locked(agreement)
-        _refuse_unless_editable(locked)
+        locked = agreement_locked(agreement)
+        agreement_refuse_unless_editable(locked)
         addendum = locked.addenda.filter(pk=addendum_id).first()
         if addendum is None:
             raise ServiceError(f"{locked.title} has no addendum {addendum_id}")
         addendum.delete()
-        _record(locked, actor, f"Addendum removed: {addendum.title}", addendum=addendum_id)
+        agreement_record(locked, actor, f"Addendum removed: {addendum.title}", addendum=addendum_id)
         _reopen_if_ready(locked, actor, "the addenda changed")

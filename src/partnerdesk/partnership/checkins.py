@@ -23,6 +23,7 @@ from partnerdesk.partnership.renewals import WORKER
 from partnerdesk.pipeline import services as pipeline
 from partnerdesk.pipeline.models import Engagement, TimelineEntry
 from partnerdesk.pipeline.stages import Stage
+from partnerdesk.profile import get_profile
 
 PURPOSE = "check-in"
 # What the signed tokens of the emails sent before access links were signed with.
@@ -93,8 +94,6 @@ def check_in_from_token(token: str) -> CheckIn:
 
 
 def _body(engagement: Engagement, check_in: CheckIn, token: str, days: int) -> str:
-    from partnerdesk.profile import get_profile
-
     profile = get_profile()
     greeting = f"Hello {check_in.name}," if check_in.name else "Hello,"
     lines = [

@@ -19,6 +19,7 @@ from django.urls import reverse
 
 from partnerdesk.agreements.models import Agreement
 from partnerdesk.agreements.partnership_rules import KIND_LABELS, add_months, days_between
+from partnerdesk.agreements.services import agreement_next_term
 from partnerdesk.lib import clock
 from partnerdesk.mail.outbox import message_queue
 from partnerdesk.partnership.models import Renewal, Tickler
@@ -218,8 +219,6 @@ def renewal_record(
 
 
 def _continue(result: RenewalOutcome, actor: Actor, changes: dict[str, Any]) -> None:
-    from partnerdesk.agreements.services import agreement_next_term
-
     renewal = result.renewal
     successor = renewal.renewal_engagement
     term_start, term_end = changes.pop("term_start", None), changes.pop("term_end", None)

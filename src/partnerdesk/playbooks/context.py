@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from partnerdesk.agreements.selectors import agreement_for, signatories_text
 from partnerdesk.lib import clock
 from partnerdesk.pipeline.models import Engagement
 from partnerdesk.pipeline.services import Actor
@@ -85,8 +86,6 @@ def template_variables(
 
 def agreement_variables(engagement: Engagement) -> dict[str, str]:
     """The agreement's template variables, when the engagement has one."""
-    from partnerdesk.agreements.selectors import agreement_for, signatories_text
-
     agreement = agreement_for(engagement)
     if agreement is None:
         return {}

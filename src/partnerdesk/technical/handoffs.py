@@ -107,17 +107,13 @@ def _failed(handoff: Handoff, reason: str, *, permanent: bool) -> None:
 
 
 def technical_handoffs_run_due(stop: threading.Event | None = None) -> int:
-    """The worker's job: run every queued hand-off that is due, then deliver the email it queued
-    (so `worker --once` does both); safe in several processes at once."""
-    from partnerdesk.mail.delivery import outbox_deliver_due
-
+    """The worker's job: run every queued hand-off that is due; safe in several processes at once.
+    The email a hand-off queues leaves with the pass's final delivery (mail/worker.py)."""
     ran = 0
     for handoff_id in Handoff.objects.filter(_due()).order_by("id").values_list("id", flat=True):
         if stop is not None and stop.is_set():
             break
         ran += handoff_run(handoff_id=handoff_id)
-    if ran:
-        ran += outbox_deliver_due(stop=stop).handled
     return ran
 
 

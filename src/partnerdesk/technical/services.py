@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
+from partnerdesk.agreements.selectors import agreement_for
 from partnerdesk.documents.base import get_store
 from partnerdesk.lib import clock
 from partnerdesk.lib.http import HttpError
@@ -75,8 +76,6 @@ def technical_missing(engagement: Engagement) -> list[str]:
 
 
 def _agreement_lines(engagement: Engagement) -> tuple[str, str, str]:
-    from partnerdesk.agreements.selectors import agreement_for
-
     agreement = agreement_for(engagement)
     if agreement is None:
         return "none yet", "not set", "- none yet"

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from partnerdesk.agreements.models import Agreement, SignatureEnvelope
 from partnerdesk.agreements.selectors import agreement_missing
-from partnerdesk.agreements.services import AgreementNotReady, _record
+from partnerdesk.agreements.services import AgreementNotReady, agreement_record
 from partnerdesk.agreements.storage import read_file
 from partnerdesk.integrations.docusign.envelopes import (
     PROVIDER,
@@ -83,7 +83,7 @@ def envelope_send(
             envelope_id=envelope_id, status=status[:20], error=""
         )
         names = ", ".join(f"{s.routing_order}. {s.name} <{s.email}>" for s in signers)
-        _record(
+        agreement_record(
             agreement,
             actor,
             f"DocuSign envelope {envelope_id} sent ({status}) with version {version.number}: {names}",

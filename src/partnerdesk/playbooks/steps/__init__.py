@@ -37,6 +37,7 @@ def step_kind_register(kind: str, step_kind: StepKind) -> None:
 
 def step_kinds() -> dict[str, StepKind]:
     """Every step kind a playbook may use, by the `kind` its spec names (playbooks/specs.py)."""
+    # Imported here, not at the top: each of these modules imports StepOutcome from this package.
     from partnerdesk.playbooks.steps import agreements, documents, email, pipeline
 
     return {

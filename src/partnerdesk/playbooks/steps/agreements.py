@@ -23,15 +23,14 @@ from partnerdesk.playbooks.specs import (
     render,
 )
 from partnerdesk.playbooks.steps import StepOutcome
+from partnerdesk.playbooks.steps.documents import document_title
 from partnerdesk.profile import get_profile
 
 CONVERTER_TIMEOUT_SECONDS = 180
 
 
 def preview_create_agreement(step: CreateAgreementStep, ctx: RunContext) -> list[str]:
-    from partnerdesk.playbooks.steps.documents import _document_title
-
-    title = _document_title(step.document, ctx)
+    title = document_title(step.document, ctx)
     current = agreement_for(ctx.engagement) if ctx.engagement is not None else None
     if (
         current is not None

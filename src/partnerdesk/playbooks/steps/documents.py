@@ -77,7 +77,7 @@ def execute_copy_template(step: CopyTemplateStep, ctx: RunContext, key: str) -> 
     )
 
 
-def _document_title(step_id: str, ctx: RunContext) -> str:
+def document_title(step_id: str, ctx: RunContext) -> str:
     """The title the copy_template step `step_id` makes (known before it runs, for previews)."""
     return _copy(ctx.spec.step(step_id), ctx)[2]
 
@@ -85,7 +85,7 @@ def _document_title(step_id: str, ctx: RunContext) -> str:
 def preview_share(step: ShareStep, ctx: RunContext) -> list[str]:
     people = ", ".join(str(person) for person in ctx.contacts) or "(no contacts)"
     notify = "and notify them by email" if step.notify else "without a notification"
-    return [f"Share {_document_title(step.document, ctx)!r} with {people} as {step.role}s, {notify}"]
+    return [f"Share {document_title(step.document, ctx)!r} with {people} as {step.role}s, {notify}"]
 
 
 def execute_share(step: ShareStep, ctx: RunContext, key: str) -> StepOutcome:

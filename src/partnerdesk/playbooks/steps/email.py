@@ -21,6 +21,8 @@ from partnerdesk.pipeline.models import TimelineEntry
 from partnerdesk.playbooks.context import RunContext, StepFailed
 from partnerdesk.playbooks.specs import CheckStep, SendEmailStep, render
 from partnerdesk.playbooks.steps import StepOutcome
+from partnerdesk.playbooks.steps.agreements import agreement_attachment_names, agreement_attachments
+from partnerdesk.playbooks.steps.documents import attachments_of
 from partnerdesk.profile import get_profile
 
 
@@ -67,16 +69,11 @@ def preview_send_email(step: SendEmailStep, ctx: RunContext) -> list[str]:
     message = message_preview(**rendered_email(step, ctx), engagement=ctx.engagement)
     lines = ["Queue this email in the outbox:", *("    " + line for line in message.rstrip().splitlines())]
     if step.attach_agreement:
-        from partnerdesk.playbooks.steps.agreements import agreement_attachment_names
-
         lines += [f"    attached: {name}" for name in agreement_attachment_names(ctx)]
     return lines
 
 
 def execute_send_email(step: SendEmailStep, ctx: RunContext, key: str) -> StepOutcome:
-    from partnerdesk.playbooks.steps.agreements import agreement_attachments
-    from partnerdesk.playbooks.steps.documents import attachments_of
-
     attachments = attachments_of(step.attachments, ctx)
     if step.attach_agreement:
         attachments += agreement_attachments(ctx)

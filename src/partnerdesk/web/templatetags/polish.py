@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django import template
 
+from partnerdesk.playbooks.specs import DEFAULTS_DIR
 from partnerdesk.web.branding import Brand, current_brand
 
 register = template.Library()
@@ -57,8 +58,6 @@ def without_paths(value: object) -> str:
 @register.filter
 def playbook_source(value: object) -> str:
     """Where a playbook file comes from, without the server's paths: shipped, or the team's folder."""
-    from partnerdesk.playbooks.specs import DEFAULTS_DIR
-
     path = Path(str(value))
     shipped = path.parent == Path(DEFAULTS_DIR)
     where = "shipped with partnerdesk" if shipped else "your team's playbooks folder"
