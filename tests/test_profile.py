@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import typing
 
 import pytest
 
-from partnerdesk.profile import DEFAULT_PROFILE_PATH, ProfileError, load_profile
+from partnerdesk.pipeline.stages import OPEN_STAGE_VALUES
+from partnerdesk.profile import DEFAULT_PROFILE_PATH, OpenStageName, ProfileError, load_profile
 
 HANDBOOK_LINK = "https://calendly.com/colliand/2i2c-30-minute-zoom-meeting"
 
@@ -111,3 +113,7 @@ def test_authserv_id_must_be_a_host_name(tmp_path):
     )
     with pytest.raises(ProfileError, match="authserv_id"):
         load_profile(path)
+
+
+def test_the_profiles_open_stage_names_are_the_pipelines_open_stages():
+    assert typing.get_args(OpenStageName) == OPEN_STAGE_VALUES

@@ -217,6 +217,7 @@ class DocuSignSection(_Section):
         return self
 
 
+# pipeline/stages.py OPEN_STAGE_VALUES, spelled out for the type checker (a test keeps them equal).
 OpenStageName = Literal["lead", "qualified-lead", "prospect", "partner"]
 DEFAULT_STAGE_PROBABILITIES: dict[OpenStageName, float] = {
     "lead": 0.1,

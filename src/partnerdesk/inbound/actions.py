@@ -42,7 +42,7 @@ from partnerdesk.pipeline.qualification import Answer, Criterion, Scorecard
 from partnerdesk.pipeline.references import EngagementNotFound, engagement_id_from_reference, reference_of
 from partnerdesk.pipeline.selectors import scorecard_of
 from partnerdesk.pipeline.services import Actor, MoveRefused, ServiceError
-from partnerdesk.pipeline.stages import OPEN_STAGES, Stage
+from partnerdesk.pipeline.stages import OPEN_STAGE_VALUES, Stage
 from partnerdesk.playbooks.engine import PlaybookRefused, playbook_run
 from partnerdesk.playbooks.library import get_library
 from partnerdesk.playbooks.specs import PlaybookSpec
@@ -139,7 +139,7 @@ def engagement_named(words: str, thread: Engagement | None) -> Engagement | None
         if found is None:
             raise ActionRefused(f"there is no engagement {reference_of(engagement_id)}")
         return found
-    open_ones = engagements.filter(stage__in=[s.value for s in OPEN_STAGES])
+    open_ones = engagements.filter(stage__in=OPEN_STAGE_VALUES)
     named = list(open_ones.filter(organization__name__iexact=words)) or list(
         open_ones.filter(organization__name__icontains=words)[:10]
     )

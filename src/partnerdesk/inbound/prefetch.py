@@ -41,7 +41,7 @@ from partnerdesk.lib import clock
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.pipeline import services
 from partnerdesk.pipeline.models import Engagement, TimelineEntry
-from partnerdesk.pipeline.stages import OPEN_STAGES
+from partnerdesk.pipeline.stages import OPEN_STAGE_VALUES
 
 Status = InboundMessage.Status
 SLICE = 900  # values per IN (...) list, well under every database's limit
@@ -88,7 +88,7 @@ def _slices(values: Sequence[str]) -> Iterator[list[str]]:
 
 
 def _open_engagements():
-    return Engagement.objects.filter(stage__in=[stage.value for stage in OPEN_STAGES])
+    return Engagement.objects.filter(stage__in=OPEN_STAGE_VALUES)
 
 
 class ChunkLookups:

@@ -63,7 +63,6 @@ def expected_close(agreement: Agreement) -> dt.date:
 
 
 # The stages whose deals are still to win: what "open pipeline" and the dashboard's forecast count.
-PIPELINE_STAGES = ("lead", "qualified-lead", "prospect")
 
 
 def _works_first() -> Case:

@@ -19,15 +19,13 @@ from partnerdesk.pipeline import services
 from partnerdesk.pipeline.folder_follow import FolderMoveFailed, partner_folder_follow
 from partnerdesk.pipeline.models import Contact, Engagement, Organization, TimelineEntry
 from partnerdesk.pipeline.services import Actor, ServiceError, timeline_record
-from partnerdesk.pipeline.stages import OPEN_STAGES
+from partnerdesk.pipeline.stages import OPEN_STAGE_VALUES
 
 
 def engagement_of_relationship(*, emails: Iterable[str] = (), organization: str = "") -> Engagement | None:
     """The open engagement with one of these contacts, else the open one with an organization of
     this name (whatever its case); the most recent when there are several."""
-    open_ones = Engagement.objects.filter(stage__in=[stage.value for stage in OPEN_STAGES]).select_related(
-        "organization", "owner"
-    )
+    open_ones = Engagement.objects.filter(stage__in=OPEN_STAGE_VALUES).select_related("organization", "owner")
     emails = [email.strip().lower() for email in emails if email.strip()]
     if emails:
         found = open_ones.filter(contacts__email__in=emails).order_by("-id").first()

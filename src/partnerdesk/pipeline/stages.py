@@ -48,7 +48,17 @@ STAGE_LABELS = {
     Stage.CLOSED: "Closed",
 }
 
+# The stage sets, named once: everything that asks "which stages" uses one of these.
+# Every stage in the handbook's order, Closed last (the board's columns).
+ALL_STAGES = tuple(Stage)
+# Open: not Closed. The funnel, and where a playbook may run unless it names its stages.
 OPEN_STAGES = (Stage.LEAD, Stage.QUALIFIED_LEAD, Stage.PROSPECT, Stage.PARTNER)
+OPEN_STAGE_VALUES = tuple(stage.value for stage in OPEN_STAGES)
+# Still being won: open and not yet a Partner (the pipeline's value, the forecast).
+PURSUIT_STAGES = (Stage.LEAD, Stage.QUALIFIED_LEAD, Stage.PROSPECT)
+PURSUIT_STAGE_VALUES = tuple(stage.value for stage in PURSUIT_STAGES)
+# Where the qualification questions are still asked (the scorecard).
+QUALIFYING_STAGES = (Stage.LEAD, Stage.QUALIFIED_LEAD)
 
 ALLOWED_MOVES: dict[Stage, tuple[Stage, ...]] = {
     Stage.LEAD: (Stage.QUALIFIED_LEAD, Stage.CLOSED),

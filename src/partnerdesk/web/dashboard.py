@@ -25,7 +25,6 @@ from django.db.models.expressions import RawSQL
 
 from partnerdesk.lib import clock
 from partnerdesk.partnership.reports import (
-    PIPELINE_STAGES,
     Row,
     forecast_items,
     outstanding_totals,
@@ -35,10 +34,9 @@ from partnerdesk.partnership.reports import (
     valued_current_agreements,
 )
 from partnerdesk.pipeline.models import Engagement, TimelineEntry
-from partnerdesk.pipeline.stages import Stage
+from partnerdesk.pipeline.stages import OPEN_STAGES, PURSUIT_STAGE_VALUES, Stage
 from partnerdesk.web.periods import Bucket, Period, midnight
 
-FUNNEL = (Stage.LEAD, Stage.QUALIFIED_LEAD, Stage.PROSPECT, Stage.PARTNER)
 RENEWALS_SHOWN = 10  # the soonest; the list behind the tile has them all
 
 
@@ -64,7 +62,7 @@ class Dashboard:
 
     @property
     def pipeline(self) -> int:
-        return sum(s.count for s in self.stages if s.stage.value in PIPELINE_STAGES)
+        return sum(s.count for s in self.stages if s.stage.value in PURSUIT_STAGE_VALUES)
 
 
 @dataclass(frozen=True)
@@ -183,7 +181,7 @@ def _funnel(filters: DashboardFilters) -> dict[str, tuple[int, int]]:
         "1 AS f0"
         if stage == Stage.LEAD
         else f"MAX(CASE WHEN e.stage = '{stage.value}' OR {to} = '{stage.value}' THEN 1 ELSE 0 END) AS f{n}"
-        for n, stage in enumerate(FUNNEL)
+        for n, stage in enumerate(OPEN_STAGES)
     )
     since = ""
     period_params: list[Any] = []
@@ -191,8 +189,8 @@ def _funnel(filters: DashboardFilters) -> dict[str, tuple[int, int]]:
         since = " AND e.created_at >= %s AND e.created_at < %s"
         period_params = [_param(filters.period.start_at()), _param(filters.period.end_at())]
     sums = ", ".join(
-        f"SUM(f{n}), SUM(f{n} * f{n + 1})" if n + 1 < len(FUNNEL) else f"SUM(f{n})"
-        for n in range(len(FUNNEL))
+        f"SUM(f{n}), SUM(f{n} * f{n + 1})" if n + 1 < len(OPEN_STAGES) else f"SUM(f{n})"
+        for n in range(len(OPEN_STAGES))
     )
     sql = (
         f"SELECT COUNT(*), {sums} FROM (SELECT e.id, {flags} FROM {engagement} e"
@@ -204,10 +202,10 @@ def _funnel(filters: DashboardFilters) -> dict[str, tuple[int, int]]:
     _, *values = (int(value or 0) for value in row)
     figures: dict[str, tuple[int, int]] = {}
     position = 0
-    for n, stage in enumerate(FUNNEL):
+    for n, stage in enumerate(OPEN_STAGES):
         reached = values[position]
-        converted = values[position + 1] if n + 1 < len(FUNNEL) else 0
-        position += 2 if n + 1 < len(FUNNEL) else 1
+        converted = values[position + 1] if n + 1 < len(OPEN_STAGES) else 0
+        position += 2 if n + 1 < len(OPEN_STAGES) else 1
         figures[stage.value] = (reached, converted)
     return figures
 
@@ -290,8 +288,8 @@ def dashboard_figures(filters: DashboardFilters) -> Dashboard:
         StageFigures(
             stage=stage,
             count=counts.get(stage.value, 0),
-            reached=funnel[stage.value][0] if stage in FUNNEL else counts.get(stage.value, 0),
-            converted=funnel[stage.value][1] if stage in FUNNEL else 0,
+            reached=funnel[stage.value][0] if stage in OPEN_STAGES else counts.get(stage.value, 0),
+            converted=funnel[stage.value][1] if stage in OPEN_STAGES else 0,
             median_days=medians.get(("stay", stage.value)),
             median_age=medians.get(("age", stage.value)),
         )
@@ -368,7 +366,9 @@ class PartnerReports:
 def _forecast_rows(filters: DashboardFilters, today: dt.date) -> list[Row]:
     """The forecast of the open engagements (Lead to Prospect) closing this month or later."""
     groups: dict[tuple[str, str], Row] = {}
-    for item in forecast_items(engagements=filters.engagements(), stages=PIPELINE_STAGES, from_month=today):
+    for item in forecast_items(
+        engagements=filters.engagements(), stages=PURSUIT_STAGE_VALUES, from_month=today
+    ):
         row = groups.setdefault(
             (item.month, item.currency),
             {"month": item.month, "currency": item.currency, "engagements": 0, "value": Decimal(0)}
@@ -407,7 +407,7 @@ def tiles(filters: DashboardFilters, reports: PartnerReports) -> Tiles:
     engagements = filters.engagements()
     sums = (
         valued_current_agreements(engagements)
-        .filter(engagement__stage__in=PIPELINE_STAGES)
+        .filter(engagement__stage__in=PURSUIT_STAGE_VALUES)
         .order_by("currency")
         .values_list("currency")
         .annotate(total=Sum("value"), n=Count("id"))

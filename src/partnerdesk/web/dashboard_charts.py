@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
+from partnerdesk.pipeline.stages import OPEN_STAGES
 from partnerdesk.web.charts import BarRow, ColumnBar, bar_chart, column_chart
-from partnerdesk.web.dashboard import FUNNEL, Dashboard, DashboardFilters, PartnerReports
+from partnerdesk.web.dashboard import Dashboard, DashboardFilters, PartnerReports
 from partnerdesk.web.periods import DEFAULT_PERIOD
 
 RATING_SCALE = 5  # check-in ratings are 1 to 5
@@ -30,7 +31,7 @@ def _days(value: float | None) -> str:
 
 
 def dashboard_charts(figures: Dashboard, filters: DashboardFilters) -> dict[str, SafeString]:
-    funnel = [s for s in figures.stages if s.stage in FUNNEL[:-1]]
+    funnel = [s for s in figures.stages if s.stage in OPEN_STAGES[:-1]]
     period = filters.period
     span = (figures.buckets[0][0].end - figures.buckets[0][0].start).days if figures.buckets else 7
     kind = "week" if span == 7 else "month" if span <= 31 else "year"
@@ -48,7 +49,7 @@ def dashboard_charts(figures: Dashboard, filters: DashboardFilters) -> dict[str,
             title="Conversion to the next stage",
             rows=[
                 BarRow(
-                    f"{s.stage.label} to {FUNNEL[FUNNEL.index(s.stage) + 1].label}",
+                    f"{s.stage.label} to {OPEN_STAGES[OPEN_STAGES.index(s.stage) + 1].label}",
                     (s.conversion or 0) * 100,
                     "-" if s.conversion is None else f"{s.conversion:.0%} of {s.reached}",
                 )

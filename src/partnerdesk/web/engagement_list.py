@@ -26,14 +26,13 @@ from django.db.models import (
 
 from partnerdesk.lib import clock
 from partnerdesk.partnership.reports import (
-    PIPELINE_STAGES,
     forecast_agreements,
     overdue_invoices,
     renewing_agreements,
     with_current_value,
 )
 from partnerdesk.pipeline.models import Engagement, Task
-from partnerdesk.pipeline.stages import Stage
+from partnerdesk.pipeline.stages import PURSUIT_STAGE_VALUES, Stage
 from partnerdesk.web.dashboard import won_engagements
 from partnerdesk.web.periods import DEFAULT_PERIOD, PERIODS, Period, midnight, period_of
 from partnerdesk.web.queries import BoardFilters, board_engagements
@@ -74,9 +73,9 @@ def in_set(
 ) -> QuerySet[Engagement]:
     """`queryset` narrowed to the set `name` (a key of SETS); an unknown name narrows nothing."""
     if name == "pipeline":
-        return queryset.filter(stage__in=PIPELINE_STAGES)
+        return queryset.filter(stage__in=PURSUIT_STAGE_VALUES)
     if name == "forecast":
-        counted = forecast_agreements(stages=PIPELINE_STAGES, from_month=today)
+        counted = forecast_agreements(stages=PURSUIT_STAGE_VALUES, from_month=today)
         return queryset.filter(pk__in=counted.values("engagement_id"))
     if name == "won":
         return queryset.filter(pk__in=won_engagements(period).values("pk"))

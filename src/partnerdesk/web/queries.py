@@ -35,13 +35,20 @@ from partnerdesk.pipeline.models import (
 )
 from partnerdesk.pipeline.qualification import Answer, Criterion, Scorecard
 from partnerdesk.pipeline.selectors import EngagementNotFound, engagement_id_from_reference
-from partnerdesk.pipeline.stages import ALLOWED_MOVES, EngagementFacts, MoveCheck, Stage, check_move
+from partnerdesk.pipeline.stages import (
+    ALL_STAGES,
+    ALLOWED_MOVES,
+    QUALIFYING_STAGES,
+    EngagementFacts,
+    MoveCheck,
+    Stage,
+    check_move,
+)
 from partnerdesk.playbooks.models import PlaybookRun
 from partnerdesk.profile import get_profile
 from partnerdesk.technical.services import TechnicalRecord, technical_record
 
 PAGE_SIZE = 25
-BOARD_STAGES = (Stage.LEAD, Stage.QUALIFIED_LEAD, Stage.PROSPECT, Stage.PARTNER, Stage.CLOSED)
 AGE_CHOICES = (7, 30, 90, 365)
 
 
@@ -103,7 +110,6 @@ def _with_card_facts(queryset: QuerySet[Engagement]) -> QuerySet[Engagement]:
 
 # The stages where the MANIAC-T scorecard is still being filled in: their cards say how much of
 # it is unknown (a closed or signed engagement's unknowns are no longer news).
-SCORECARD_STAGES = (Stage.LEAD, Stage.QUALIFIED_LEAD)
 
 
 @dataclass
@@ -125,7 +131,7 @@ class Card:
 
     @property
     def shows_unknowns(self) -> bool:
-        return self.unknown_criteria > 0 and Stage(self.engagement.stage) in SCORECARD_STAGES
+        return self.unknown_criteria > 0 and Stage(self.engagement.stage) in QUALIFYING_STAGES
 
     @property
     def value_text(self) -> str:
@@ -194,7 +200,7 @@ def board_columns(filters: BoardFilters) -> list[Column]:
     selected = board_engagements(filters)
     counts = dict(selected.order_by().values_list("stage").annotate(n=Count("id")))
     totals = _totals(selected)
-    stages = [filters.stage] if filters.stage else list(BOARD_STAGES)
+    stages = [filters.stage] if filters.stage else list(ALL_STAGES)
     # The first page of each column is chosen first; only its cards are looked into further.
     first_page_ids = (
         selected.annotate(position=Window(RowNumber(), partition_by=[F("stage")], order_by=list(_CARD_ORDER)))
