@@ -114,7 +114,9 @@ def test_the_run_page_shows_each_state_and_asks_again_only_while_unfinished(alic
     queued = alice_client.get(url, **HTMX)
     fragment = queued.content.decode()
     assert fragment.lstrip().startswith('<div id="run-progress"') and "<html" not in fragment
-    assert f'hx-get="{url}" hx-trigger="every 2s"' in fragment
+    assert f'hx-get="{url}?seen=queued.0.on-time" hx-trigger="every 2s"' in fragment
+    # Asked again with nothing changed: no content, so htmx swaps nothing.
+    assert alice_client.get(url, {"seen": "queued.0.on-time"}, **HTMX).status_code == 204
     assert "<strong>Queued</strong>" in fragment and "it starts in a moment" in fragment
     assert "worker" not in fragment.lower()
 
@@ -126,7 +128,7 @@ def test_the_run_page_shows_each_state_and_asks_again_only_while_unfinished(alic
     PlaybookRun.objects.filter(pk=run.pk).update(
         status=PlaybookRun.Status.RUNNING, claimed_until=clock.now() + dt.timedelta(minutes=5)
     )
-    running = alice_client.get(url, **HTMX).content.decode()
+    running = alice_client.get(url, {"seen": "queued.0.on-time"}, **HTMX).content.decode()
     assert f"<strong>Running</strong>: step 2 of {len(rest) + 2}." in running
     assert [state for state, _ in _steps(running)] == ["done", "running"] + ["queued"] * len(rest)
     assert "Task: Answer their questions" in running and "hx-trigger" in running
@@ -169,6 +171,21 @@ def test_a_run_queued_for_more_than_two_minutes_says_it_waits_for_the_worker(ali
 
     assert "<strong>Waiting for the worker.</strong> Queued 3\xa0minutes ago and not started yet" in page
     assert "partnerdesk worker" not in page and "run `" not in page
+
+
+def test_a_running_run_whose_worker_stopped_says_it_waits_for_the_worker(alice_client, harbor):
+    alice_client.post(_run_url(harbor, "meet-with-lead"))
+    run = PlaybookRun.objects.get()
+    first = run.steps.order_by("index").first()
+    StepRun.objects.filter(pk=first.pk).update(status=StepRun.Status.DONE)
+    PlaybookRun.objects.filter(pk=run.pk).update(
+        status=PlaybookRun.Status.RUNNING, claimed_until=clock.now() - dt.timedelta(minutes=1)
+    )
+
+    page = alice_client.get(_page_url(run)).content.decode()
+
+    assert "<strong>Waiting for the worker.</strong> The run stopped at step 2 when its worker did" in page
+    assert [state for state, _ in _steps(page)][:2] == ["done", "running"]
 
 
 def test_the_engagement_page_links_each_unfinished_run_to_its_page(alice_client, harbor):
