@@ -195,8 +195,8 @@ def test_the_engagement_page_links_each_unfinished_run_to_its_page(alice_client,
     page = alice_client.get(reverse("engagement", args=[harbor.reference])).content.decode()
 
     runs = page.split('id="runs"')[1].split("</section>")[0]
-    assert "<strong>Hail the Lead</strong> (queued 0\xa0minutes ago)" in runs
-    assert f'<a href="{_page_url(run)}">See each step' in runs
+    link = f'<a href="{_page_url(run)}">see each step'
+    assert f"<strong>Hail the Lead</strong> (queued 0\xa0minutes ago): {link}" in runs
     assert "now</button>" not in runs  # a queued run is the worker's: there is nothing to press
 
 
