@@ -78,7 +78,7 @@ class ActionRequest:
         if self.engagement is None:
             raise ActionRefused(
                 "I could not tell which engagement it is for: put its reference (like "
-                f"{get_profile().organization.reference_prefix}-12) or the organization's name after "
+                f"{reference_of(12)}) or the organization's name after "
                 "the action, or reply in the engagement's thread"
             )
         return self.engagement

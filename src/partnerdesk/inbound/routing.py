@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 import nh3
@@ -51,6 +50,7 @@ from partnerdesk.lib import clock
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.pipeline.models import Engagement, Source, TimelineEntry
 from partnerdesk.pipeline.naming import engagement_of_relationship, engagement_open_provisional
+from partnerdesk.pipeline.references import engagement_ids_in
 from partnerdesk.pipeline.services import Actor
 from partnerdesk.profile import get_profile
 
@@ -83,12 +83,11 @@ def thread_engagement(parsed: ParsedMessage) -> Engagement | None:
                 if chunk is not None and (engagement := chunk.engagement(found[message_id])) is not None:
                     return engagement
                 return Engagement.objects.select_related("organization").get(pk=found[message_id])
-    prefix = re.escape(get_profile().organization.reference_prefix)
-    match = re.search(rf"\[{prefix}-(\d{{1,18}})\]", parsed.subject, re.IGNORECASE)
-    if match:
+    referenced = engagement_ids_in(parsed.subject, bracketed=True)
+    if referenced:
         if chunk is not None:
-            return chunk.engagement(int(match.group(1)))
-        return Engagement.objects.select_related("organization").filter(pk=int(match.group(1))).first()
+            return chunk.engagement(referenced[0])
+        return Engagement.objects.select_related("organization").filter(pk=referenced[0]).first()
     return None
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from partnerdesk.inbound.models import InboundMessage
-from partnerdesk.profile import get_profile
+from partnerdesk.pipeline.references import reference_of
 
 
-def inbound_message_data(message: InboundMessage, *, prefix: str) -> dict[str, Any]:
+def inbound_message_data(message: InboundMessage) -> dict[str, Any]:
     return {
         "id": message.pk,
         "status": message.status,
@@ -19,7 +19,7 @@ def inbound_message_data(message: InboundMessage, *, prefix: str) -> dict[str, A
         "subject": message.subject,
         "message_id": message.message_id or None,
         "size": message.size,
-        "engagement": f"{prefix}-{message.engagement_id}" if message.engagement_id else None,
+        "engagement": reference_of(message.engagement_id) if message.engagement_id else None,
         "outcome": message.outcome or None,
         "attempts": message.attempts,
         "file": message.raw_path or None,
@@ -33,6 +33,5 @@ def inbox_list(*, quarantine: bool = False, limit: int | None = None) -> list[di
         queryset = queryset.filter(status=InboundMessage.Status.QUARANTINED)
     if limit is not None:
         queryset = queryset.order_by("-pk")[:limit]
-    prefix = get_profile().organization.reference_prefix
-    rows = [inbound_message_data(message, prefix=prefix) for message in queryset.iterator(chunk_size=2000)]
+    rows = [inbound_message_data(message) for message in queryset.iterator(chunk_size=2000)]
     return sorted(rows, key=lambda row: row["id"]) if limit is not None else rows

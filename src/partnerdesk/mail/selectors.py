@@ -8,19 +8,19 @@ from django.conf import settings
 
 from partnerdesk.mail.backends import eml_path, outbox_directory
 from partnerdesk.mail.models import OutboxMessage
-from partnerdesk.profile import get_profile
+from partnerdesk.pipeline.references import reference_of
 
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def outbox_message_data(message: OutboxMessage, *, prefix: str, files: bool) -> dict[str, Any]:
+def outbox_message_data(message: OutboxMessage, *, files: bool) -> dict[str, Any]:
     eml = eml_path(outbox_directory(), message.message_id) if files else None
     return {
         "id": message.pk,
         "status": message.status,
-        "engagement": f"{prefix}-{message.engagement_id}" if message.engagement_id else None,
+        "engagement": reference_of(message.engagement_id) if message.engagement_id else None,
         "message_id": message.message_id,
         "from": message.from_addr,
         "to": message.to,
@@ -44,9 +44,5 @@ def outbox_list(*, status: str | None = None) -> list[dict[str, Any]]:
     queryset = OutboxMessage.objects.defer("raw").order_by("pk")
     if status is not None:
         queryset = queryset.filter(status=status)
-    prefix = get_profile().organization.reference_prefix
     files = not settings.EMAIL_URL
-    return [
-        outbox_message_data(message, prefix=prefix, files=files)
-        for message in queryset.iterator(chunk_size=2000)
-    ]
+    return [outbox_message_data(message, files=files) for message in queryset.iterator(chunk_size=2000)]

@@ -39,7 +39,7 @@ from partnerdesk.agreements.partnership_rules import PartnershipRules, add_month
 from partnerdesk.lib import clock
 from partnerdesk.partnership.models import CheckIn, Invoice, Tickler
 from partnerdesk.pipeline.models import Engagement
-from partnerdesk.profile import get_profile
+from partnerdesk.pipeline.references import reference_of
 
 Row = dict[str, Any]
 
@@ -199,7 +199,6 @@ def forecast_report(
     month and later (`from_month`). One query.
     """
     groups: dict[tuple[str, str], Row] = {}
-    prefix = get_profile().organization.reference_prefix
     for item in forecast_items(rules=rules, engagements=engagements, stages=stages, from_month=from_month):
         row = groups.setdefault(
             (item.month, item.currency),
@@ -215,7 +214,7 @@ def forecast_report(
         row["engagements"] += 1
         row["value"] += item.value
         row["weighted_value"] += item.value * item.weight
-        row["references"].append(f"{prefix}-{item.engagement_id}")
+        row["references"].append(reference_of(item.engagement_id))
     rows = []
     for key in sorted(groups):
         row = groups[key]
@@ -412,7 +411,6 @@ def satisfaction_report(
     `check_in_low_score`) with their engagements; of `engagements` if given. One query, one row
     per check-in (a few a year per partner contact)."""
     rules = rules or get_rules()
-    prefix = get_profile().organization.reference_prefix
     check_ins = CheckIn.objects.all()
     if engagements is not None:
         check_ins = check_ins.filter(engagement__in=engagements.values("pk"))
@@ -430,7 +428,7 @@ def satisfaction_report(
         row["answered"] += 1
         row["ratings"].append(rating)
         if rating <= rules.check_in_low_score:
-            row["low_engagements"].append(f"{prefix}-{engagement_id}")
+            row["low_engagements"].append(reference_of(engagement_id))
     rows = []
     for quarter in sorted(quarters):
         row = quarters[quarter]

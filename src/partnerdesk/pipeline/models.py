@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from partnerdesk.pipeline.qualification import Answer, Criterion
+from partnerdesk.pipeline.references import reference_of
 from partnerdesk.pipeline.stages import STAGE_LABELS, Stage
 
 STAGE_CHOICES = [(stage.value, STAGE_LABELS[stage]) for stage in Stage]
@@ -96,9 +97,7 @@ class Engagement(models.Model):
 
     @property
     def reference(self) -> str:
-        from partnerdesk.profile import get_profile
-
-        return f"{get_profile().organization.reference_prefix}-{self.pk}"
+        return reference_of(self.pk)
 
 
 class EngagementContact(models.Model):

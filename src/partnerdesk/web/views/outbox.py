@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from partnerdesk.inbound.models import InboundMessage
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.mail.outbox import message_retry
+from partnerdesk.pipeline.references import reference_of
 from partnerdesk.pipeline.services import ServiceError
 from partnerdesk.profile import get_profile
 from partnerdesk.web.access import outbox_message_or_404, safe_next
@@ -40,9 +41,8 @@ def mail_list_page(
     else:
         status = ""
     page = Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
-    prefix = get_profile().organization.reference_prefix
     shown = cast("Iterable[InboundMessage | OutboxMessage]", page)
-    rows = [(m, f"{prefix}-{m.engagement_id}" if m.engagement_id else None) for m in shown]
+    rows = [(m, reference_of(m.engagement_id) if m.engagement_id else None) for m in shown]
     context = {"profile": get_profile(), "page": page, "rows": rows, "status": status}
     return render(request, template, context | {"statuses": model.Status.choices} | (extra or {}))
 
