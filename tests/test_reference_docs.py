@@ -1,4 +1,5 @@
-"""docs/cli.md and docs/settings.md are rendered from the code, and fail the suite when they drift."""
+"""docs/cli.md, docs/settings.md and docs/template-variables.md are rendered from the code, and fail
+the suite when they drift."""
 
 from __future__ import annotations
 
@@ -55,10 +56,11 @@ def test_reference_check_passes_on_the_committed_pages_and_names_a_stale_one(tmp
     assert f"{tmp_path / 'settings.md'}" in stale.err and "cli.md" not in stale.err
 
 
-def test_reference_output_writes_both_pages(tmp_path):
+def test_reference_output_writes_every_generated_page(tmp_path):
     result = run_cli("reference", "--output", str(tmp_path / "docs"))
     assert result.code == 0, result.err
-    assert sorted(path.name for path in (tmp_path / "docs").iterdir()) == ["cli.md", "settings.md"]
+    written = sorted(path.name for path in (tmp_path / "docs").iterdir())
+    assert written == ["cli.md", "settings.md", "template-variables.md"]
 
 
 def test_the_command_page_carries_each_commands_own_help():
@@ -80,7 +82,7 @@ def test_every_environment_variable_the_code_reads_is_documented_and_no_other():
 
 def test_every_key_of_the_shipped_profile_has_a_row_with_its_comment():
     page = render_reference()["settings.md"]
-    assert "| `inbound.authserv_id` | `\"\"` | A team command by mail" in page
+    assert '| `inbound.authserv_id` | `""` | A team command by mail' in page
     assert "| `partnership.payment_terms_days` | `30` | Days from an invoice to its due date" in page
     assert "`freshdesk.status_stages`, `freshdesk.tag_stages` | `{}`, `{ qualified = " in page
     rows = [line for line in page.splitlines() if line.startswith("| `")]
@@ -124,14 +126,27 @@ def test_every_link_between_the_pages_leads_to_a_file_and_heading_that_exist():
     assert broken == []
 
 
-def test_the_playbook_page_names_every_step_kind_and_template_variable():
+def test_the_playbook_page_names_every_step_kind():
     from typing import get_args
 
-    from partnerdesk.playbooks.specs import TEMPLATE_VARIABLES, StepSpec
+    from partnerdesk.playbooks.specs import StepSpec
 
     page = (DOCS / "playbooks.md").read_text(encoding="utf-8")
     union = get_args(StepSpec)[0]
     kinds = {get_args(model.model_fields["kind"].annotation)[0] for model in get_args(union)}
     assert "send_technical_form" in kinds
     assert sorted(kind for kind in kinds if f"| `{kind}` |" not in page) == []
-    assert sorted(name for name in TEMPLATE_VARIABLES if f"`{{{name}}}`" not in page) == []
+
+
+def test_the_documented_template_variables_are_the_ones_a_run_and_the_handbook_fill():
+    """docs/template-variables.md is rendered from TEMPLATE_VARIABLES: a run must fill exactly
+    those names, and the handbook those and its own."""
+    from partnerdesk.playbooks.context import template_variables
+    from partnerdesk.playbooks.docs import handbook_variables
+    from partnerdesk.playbooks.specs import HANDBOOK_VARIABLES, TEMPLATE_VARIABLES
+
+    filled = template_variables(partner="Harbor University", reference="PD-1", contacts=[])
+    assert sorted(filled) == sorted(TEMPLATE_VARIABLES)
+    assert sorted(handbook_variables()) == sorted(TEMPLATE_VARIABLES | HANDBOOK_VARIABLES)
+    page = render_reference()["template-variables.md"]
+    assert all(f"`{{{name}}}`" in page for name in [*TEMPLATE_VARIABLES, *HANDBOOK_VARIABLES])

@@ -16,6 +16,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from partnerdesk.playbooks.specs import FORM_VARIABLES, HANDBOOK_VARIABLES, TEMPLATE_VARIABLES
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 SHIPPED_PROFILE = PACKAGE_DIR / "defaults" / "partnerdesk.toml"
 
@@ -387,7 +389,40 @@ def render_settings(profile_text: str) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-# -- both ----------------------------------------------------------------------------------------
+# -- template variables --------------------------------------------------------------------------
+
+VARIABLES_INTRO = """\
+# Template variables
+
+A playbook's text settings (subjects, bodies, titles, folders, notes) are templates: `{name}` is
+replaced by the value below when the step runs, `{{` and `}}` are literal braces, and a name not
+listed here is an error when the playbook is loaded. See [playbooks.md](playbooks.md).
+"""
+
+
+def _variable_table(variables: dict[str, str]) -> list[str]:
+    rows = [f"| `{{{name}}}` | {_cell(meaning)} |" for name, meaning in variables.items()]
+    return ["| name | what it is |", "|---|---|", *rows, ""]
+
+
+def render_template_variables() -> str:
+    lines = [GENERATED.format(source="TEMPLATE_VARIABLES and its neighbours in playbooks/specs.py"), ""]
+    lines += [VARIABLES_INTRO, "## In every text setting", ""]
+    lines += _variable_table(TEMPLATE_VARIABLES)
+    lines += ["## In the body of a `send_technical_form` step, for each contact", ""]
+    lines += _variable_table(FORM_VARIABLES)
+    lines += [
+        "## In the handbook only",
+        "",
+        "A step's `handbook` items and the handbook-only sections (`handbook/*.toml`) may also use these,",
+        "filled from the profile when the handbook is rendered (`partnerdesk playbook docs`).",
+        "",
+    ]
+    lines += _variable_table(HANDBOOK_VARIABLES)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+# -- all -----------------------------------------------------------------------------------------
 
 
 def render_reference() -> dict[str, str]:
@@ -395,6 +430,7 @@ def render_reference() -> dict[str, str]:
     return {
         "cli.md": render_cli(partnerdesk_commands()),
         "settings.md": render_settings(SHIPPED_PROFILE.read_text(encoding="utf-8")),
+        "template-variables.md": render_template_variables(),
     }
 
 

@@ -1,4 +1,5 @@
-"""`partnerdesk reference`: render docs/cli.md and docs/settings.md (see reference_docs.py)."""
+"""`partnerdesk reference`: render docs/cli.md, docs/settings.md and docs/template-variables.md
+(see reference_docs.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from partnerdesk.reference_docs import render_reference, stale_pages
 
 
 class Command(PartnerdeskCommand):
-    help = "Render the command reference and the settings reference (docs/cli.md, docs/settings.md)."
+    help = (
+        "Render the command, settings and template-variable references"
+        " (docs/cli.md, docs/settings.md, docs/template-variables.md)."
+    )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--output", type=Path, metavar="FOLDER", help="write the pages into this folder")
