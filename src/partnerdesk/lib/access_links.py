@@ -40,10 +40,6 @@ class AccessLink(models.Model):
     class Meta:
         abstract = True
 
-    def works(self) -> bool:
-        """Neither revoked nor expired (a used link still works where it may be used again)."""
-        return self.revoked_at is None and self.expires_at > clock.now()
-
 
 Link = TypeVar("Link", bound=AccessLink)
 
