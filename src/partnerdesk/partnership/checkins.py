@@ -18,8 +18,7 @@ from partnerdesk.agreements.partnership_rules import get_rules
 from partnerdesk.lib import clock
 from partnerdesk.lib.access_links import access_link_get, access_link_issue, legacy_signed_value
 from partnerdesk.mail.outbox import message_queue
-from partnerdesk.partnership.models import CheckIn, CheckInLink, Tickler
-from partnerdesk.partnership.renewals import WORKER
+from partnerdesk.partnership.models import WORKER, CheckIn, CheckInLink, Tickler
 from partnerdesk.pipeline import services as pipeline
 from partnerdesk.pipeline.models import Engagement, TimelineEntry
 from partnerdesk.pipeline.stages import Stage

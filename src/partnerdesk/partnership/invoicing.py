@@ -27,8 +27,7 @@ from partnerdesk.mail.composing import Attachment
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.mail.outbox import message_queue
 from partnerdesk.partnership.invoice_pdf import invoice_pdf, money
-from partnerdesk.partnership.models import Invoice, InvoiceCounter, InvoiceLine, Tickler
-from partnerdesk.partnership.renewals import WORKER
+from partnerdesk.partnership.models import WORKER, Invoice, InvoiceCounter, InvoiceLine, Tickler
 from partnerdesk.pipeline.models import TimelineEntry
 from partnerdesk.pipeline.services import Actor, ServiceError, timeline_record
 from partnerdesk.pipeline.stages import Stage

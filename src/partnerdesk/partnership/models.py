@@ -10,6 +10,10 @@ from django.db import models
 from django.db.models import Q
 
 from partnerdesk.lib.access_links import AccessLink
+from partnerdesk.lib.actors import Actor
+
+# Who the partner phase's worker writes as: its reminders, invoices, check-ins and renewals.
+WORKER = Actor(label="partnerdesk:ticklers")
 
 
 class Tickler(models.Model):

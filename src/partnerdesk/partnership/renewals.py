@@ -22,14 +22,12 @@ from partnerdesk.agreements.partnership_rules import KIND_LABELS, add_months, da
 from partnerdesk.agreements.services import agreement_next_term
 from partnerdesk.lib import clock
 from partnerdesk.mail.outbox import message_queue
-from partnerdesk.partnership.models import Renewal, Tickler
-from partnerdesk.partnership.services import engagement_create_linked, owner_address
+from partnerdesk.partnership.models import WORKER, Renewal, Tickler
 from partnerdesk.pipeline import services as pipeline
 from partnerdesk.pipeline.models import Engagement, TimelineEntry
-from partnerdesk.pipeline.services import Actor, ServiceError
+from partnerdesk.pipeline.selectors import owner_address
+from partnerdesk.pipeline.services import Actor, ServiceError, engagement_create_linked
 from partnerdesk.pipeline.stages import Stage
-
-WORKER = Actor(label="partnerdesk:ticklers")
 
 
 def engagement_url(engagement: Engagement) -> str:

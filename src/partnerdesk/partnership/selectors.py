@@ -8,6 +8,7 @@ from partnerdesk.agreements.models import Agreement
 from partnerdesk.agreements.partnership_rules import PreviewRow, item_label, preview
 from partnerdesk.lib import clock
 from partnerdesk.partnership.models import Tickler
+from partnerdesk.partnership.ticklers import agreement_planned_items
 from partnerdesk.pipeline.models import Engagement
 
 
@@ -29,8 +30,6 @@ def agreement_preview(agreement: Agreement, *, days: int = 90) -> list[PreviewRo
     (an `Agreement(engagement=..., value=..., term_start=...)` built from a form), as on an
     executed one. It plans nothing.
     """
-    from partnerdesk.partnership.ticklers import agreement_planned_items
-
     return preview(
         agreement_planned_items(agreement),
         engagement_id=agreement.engagement_id,

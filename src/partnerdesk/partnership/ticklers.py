@@ -36,8 +36,10 @@ from partnerdesk.agreements.partnership_rules import (
     split_backlog,
 )
 from partnerdesk.lib import clock
-from partnerdesk.partnership.models import AgreementPlan, Tickler
+from partnerdesk.mail.outbox import message_queue
+from partnerdesk.partnership.models import WORKER, AgreementPlan, Tickler
 from partnerdesk.pipeline.models import Engagement
+from partnerdesk.pipeline.selectors import owner_address
 from partnerdesk.pipeline.stages import Stage
 
 log = logging.getLogger("partnerdesk.partnership")
@@ -183,10 +185,6 @@ def ticklers_settle(*, engagement_ids: list[int] | None = None) -> int:
 
 
 def _settle_engagement(engagement_id: int, today: dt.date) -> int:
-    from partnerdesk.mail.outbox import message_queue
-    from partnerdesk.partnership.renewals import WORKER
-    from partnerdesk.partnership.services import owner_address
-
     with transaction.atomic():
         engagement = Engagement.objects.select_for_update().get(pk=engagement_id)
         due = list(
@@ -226,6 +224,8 @@ Handler = Callable[[Tickler], str]
 
 
 def _handlers() -> dict[str, Handler]:
+    # Read when the worker fires, not at import: the renewal handler's module plans the next
+    # term's ticklers with this module's tickler_plan_agreement.
     from partnerdesk.partnership import checkins, invoicing, renewals
 
     return {

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from partnerdesk.pipeline.models import Assessment, Engagement, EngagementContact, Task, TimelineEntry
 from partnerdesk.pipeline.qualification import Answer, Criterion, Scorecard
 from partnerdesk.pipeline.references import EngagementNotFound, engagement_id_from_reference
 from partnerdesk.pipeline.stages import EngagementFacts, Stage
+from partnerdesk.profile import get_profile
 
 
 def engagement_get(reference: str) -> Engagement:
@@ -139,3 +141,10 @@ def engagement_detail(engagement: Engagement) -> dict[str, Any]:
     detail["tasks"] = [task_data(task) for task in engagement.tasks.all()]
     detail["timeline"] = [timeline_entry_data(entry) for entry in engagement.timeline.all()]
     return detail
+
+
+def owner_address(engagement: Engagement) -> str:
+    """Where the owner's reminders go: the owner's address, else the shared mailbox."""
+    owner: User | None = engagement.owner
+    address = getattr(owner, "email", "") if owner is not None else ""
+    return address or get_profile().mailbox.address
