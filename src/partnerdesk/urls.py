@@ -199,10 +199,10 @@ urlpatterns = [
     path("admin/login/", auth.admin_login),
     path("admin/", admin.site.urls),
     path("hooks/", include("partnerdesk.inbound.urls")),
-    # Partner-facing pages: reached by signed, expiring links, without sign-in.
+    # Partner-facing pages: reached by access links (lib/access_links.py), without sign-in.
     path("p/checkin/", include("partnerdesk.partnership.urls")),
     path("p/tech/", include("partnerdesk.technical.urls")),
-    # The documents shared with one contact (web/partner_links.py): every view checks the token.
+    # The documents shared with one contact (documents/partner_links.py): every view checks the token.
     path("p/docs/<str:token>/", partner.partner_open, name="partner-open"),
     path("p/docs/<str:token>/shared/", partner.partner_documents, name="partner-documents"),
     path(
