@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from partnerdesk.lib.toml_files import read_toml, validate
+from partnerdesk.pipeline.stages import Stage
 
 DEFAULT_PROFILE_PATH = Path(__file__).parent / "defaults" / "partnerdesk.toml"
 
@@ -247,8 +248,6 @@ class PartnershipSection(_Section):
 
 
 def _stage_name(value: str) -> str:
-    from partnerdesk.pipeline.stages import Stage
-
     return Stage.parse(value).value
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db.migrations.loader import MigrationLoader
 
 from partnerdesk.ops.databases import pg_tool
 from partnerdesk.profile import DEFAULT_PROFILE_PATH
@@ -421,7 +422,9 @@ def test_an_archive_from_before_a_migration_is_migrated_when_restored(installati
     result = target.run("restore", str(tmp_path / "older.tar.gz"))
 
     assert result.returncode == 0, result.stderr
-    later = len(list((Path(__file__).parents[2] / "src/partnerdesk/technical/migrations").glob("0*.py"))) - 1
+    # Going back to technical 0001 took back its later migrations and every one that depends on them.
+    graph = MigrationLoader(None, ignore_no_migrations=True).graph
+    later = len(graph.backwards_plan(("technical", "0002_form_links_reminders")))
     plural = "migration" if later == 1 else "migrations"
     assert f"database: applied {later} {plural} the archive did not have" in result.stdout
     assert "[ ]" not in target.ok("showmigrations", "technical")

@@ -43,7 +43,7 @@ class PartnershipRules:
 
 def get_rules() -> PartnershipRules:
     """The profile's `[partnership]` rules, frozen (their digest tells when plans must change)."""
-    from partnerdesk.profile import get_profile
+    from partnerdesk.profile import get_profile  # the rest of this module is pure date arithmetic
 
     section = get_profile().partnership
     values: dict[str, Any] = {}

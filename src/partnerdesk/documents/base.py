@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Protocol
 
+from partnerdesk.profile import get_profile
+
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -122,8 +124,9 @@ def get_store() -> DocumentStore:
     "google-drive", configured by `[documents.google_drive]`."""
     from django.conf import settings
 
+    # local.py imports this module; gdrive.py pulls in Google's client libraries, loaded only
+    # when the profile asks for Drive.
     from partnerdesk.documents.local import LocalStore
-    from partnerdesk.profile import get_profile
 
     documents = get_profile().documents
     if documents.store == "local":

@@ -146,7 +146,7 @@ class LocalStore:
     def move_folder(
         self, *, source: str, target: str, documents: Sequence[Rename], whole: bool = True
     ) -> dict[str, StoredItem]:
-        from partnerdesk.documents.local_moves import move_folder
+        from partnerdesk.documents.local_moves import move_folder  # it builds on this module
 
         return move_folder(self, source=source, target=target, documents=documents, whole=whole)
 

@@ -41,6 +41,7 @@ from partnerdesk.ops.archive import (
     archive_read,
     human_size,
 )
+from partnerdesk.profile import DEFAULT_PROFILE_PATH, profile_path
 
 Progress = Callable[[str], None]
 
@@ -113,8 +114,6 @@ def _drive_locked(home: Path) -> Iterator[None]:
 
 
 def _profile_entry(archive: ArchiveWriter) -> dict[str, Any]:
-    from partnerdesk.profile import DEFAULT_PROFILE_PATH, profile_path
-
     path = profile_path().resolve()
     member = f"profile/{path.name}"
     if not archive.add_file(member, path):

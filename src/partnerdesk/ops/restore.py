@@ -29,10 +29,12 @@ from django.core.management import call_command
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 
+from partnerdesk.inbound.models import InboundMessage
 from partnerdesk.lib import clock
 from partnerdesk.ops import databases
 from partnerdesk.ops.archive import BackupError, archive_read, human_size
 from partnerdesk.ops.backup import HOME_FOLDERS, QUARANTINE, SECRET_KEY_FILE
+from partnerdesk.profile import profile_path
 
 Progress = Callable[[str], None]
 RESTORED_PROFILE = "profile-from-backup.toml"
@@ -193,8 +195,6 @@ def _restore_files(scratch: Path, home: Path, manifest: dict[str, Any], progress
 
 
 def _restore_profile(scratch: Path, home: Path, manifest: dict[str, Any]) -> list[str]:
-    from partnerdesk.profile import profile_path
-
     entry = manifest.get("profile") or {}
     archived = scratch / str(entry.get("file", ""))
     if not archived.is_file():
@@ -221,8 +221,6 @@ def _migrate() -> int:
 
 def _repoint_quarantine(manifest: dict[str, Any], home: Path) -> int:
     """Quarantined messages keep their file's absolute path: point them at this data folder."""
-    from partnerdesk.inbound.models import InboundMessage
-
     old = Path(str(manifest.get("home", ""))) / QUARANTINE
     new = home / QUARANTINE
     if old == new:

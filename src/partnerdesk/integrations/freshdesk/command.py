@@ -13,6 +13,8 @@ from partnerdesk.integrations.freshdesk.client import FreshdeskClient, Freshdesk
 from partnerdesk.integrations.freshdesk.importing import freshdesk_import
 from partnerdesk.lib.env import EnvError, env_secret
 from partnerdesk.pipeline.services import Actor
+from partnerdesk.playbooks.library import team_playbooks_folder
+from partnerdesk.profile import get_profile
 
 API_KEY_VARIABLE = "FRESHDESK_API_KEY"
 
@@ -51,9 +53,6 @@ def _canned_summary(result: CannedImportResult, *, dry_run: bool, out: Any) -> N
 
 
 def import_freshdesk(*, domain: str, dry_run: bool, actor: Actor, out: Any, err: Any = sys.stderr) -> None:
-    from partnerdesk.playbooks.library import team_playbooks_folder
-    from partnerdesk.profile import get_profile
-
     try:
         api_key = env_secret(API_KEY_VARIABLE)
     except EnvError as exc:

@@ -20,9 +20,11 @@ from partnerdesk.documents.partner_links import (
     partner_link_send,
 )
 from partnerdesk.lib import clock
+from partnerdesk.ops.merging import engagement_merge, engagement_merged_into, merge_candidates, merge_preview
 from partnerdesk.pipeline import services
 from partnerdesk.pipeline.models import Engagement
 from partnerdesk.pipeline.qualification import Answer
+from partnerdesk.pipeline.selectors import EngagementNotFound, engagement_get
 from partnerdesk.pipeline.stages import ALLOWED_MOVES, Stage
 from partnerdesk.playbooks.library import get_library
 from partnerdesk.profile import get_profile
@@ -134,8 +136,6 @@ def engagement_page(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _merge_context(engagement: Engagement, emails: list[str]) -> dict[str, object]:
-    from partnerdesk.ops.merging import engagement_merged_into, merge_candidates
-
     merged_into = engagement_merged_into(engagement)
     return {
         "merged_into": merged_into,
@@ -397,9 +397,6 @@ def engagement_contact_edit(request: HttpRequest, reference: str, contact_id: in
 def engagement_merge_view(request: HttpRequest, reference: str) -> HttpResponse:
     """Merge this engagement into another, in two steps: the first POST shows what would move,
     the second (with `confirm`) merges and opens the engagement that got everything."""
-    from partnerdesk.ops.merging import engagement_merge, merge_preview
-    from partnerdesk.pipeline.selectors import EngagementNotFound, engagement_get
-
     engagement = engagement_or_404(reference)
     back = _page_url(engagement, "merge")
     try:

@@ -7,15 +7,15 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
+from partnerdesk import profile as profiles
 from partnerdesk.documents.base import DocumentStoreError
+from partnerdesk.documents.services import AGREEMENT_TEMPLATE, RUNNING_NOTES_TEMPLATE
 from partnerdesk.lib.commands import PartnerdeskCommand
 
 
 def documents_check() -> list[tuple[bool, str]]:
     """Each thing checked, in order, as (good, what was found); stops at the first that blocks the rest."""
-    from partnerdesk import profile as profiles
-    from partnerdesk.documents import gdrive
-    from partnerdesk.documents.services import AGREEMENT_TEMPLATE, RUNNING_NOTES_TEMPLATE
+    from partnerdesk.documents import gdrive  # Google's client libraries: loaded for this check only
 
     documents = profiles.get_profile().documents
     templates = [

@@ -69,7 +69,7 @@ class Command(PartnerdeskCommand):
         import waitress
 
         from partnerdesk.mail.worker import run_forever
-        from partnerdesk.wsgi import application
+        from partnerdesk.wsgi import application  # builds the WSGI app: only when serving
 
         # Behind a TLS proxy, waitress must pass the proxy's X-Forwarded-Proto on (else every
         # https request looks like http and SECURE_SSL_REDIRECT loops) and its X-Forwarded-For
