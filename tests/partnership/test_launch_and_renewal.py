@@ -38,7 +38,8 @@ def test_the_executed_close_queues_the_launch_the_worker_sends_the_kickoff_and_m
     client = Client()
     client.force_login(engagement.owner)
     page = client.get(f"/engagements/{engagement.reference}/").content.decode()
-    assert "Launch Meeting</strong> (queued" in page and "Run Launch Meeting now" in page
+    assert "Launch Meeting</strong> (queued" in page
+    assert f"/engagements/{engagement.reference}/runs/{queued.pk}/" in page  # its page follows each step
 
     run_due_work(raise_errors=True)  # one pass: the playbook, then the mail it queued
 
