@@ -82,13 +82,15 @@ def _section(page: str, anchor: str = "partner") -> str:
 
 def _alerts(response) -> list[str]:
     return re.findall(
-        r'<li class="message error[^"]*" role="alert">(.*?)</li>', response.content.decode(), re.S
+        r'<li class="message error[^"]*"><div role="alert">(.*?)</div></li>', response.content.decode(), re.S
     )
 
 
 def _successes(response) -> list[str]:
     return re.findall(
-        r'<li class="message success[^"]*" role="status">(.*?)</li>', response.content.decode(), re.S
+        r'<li class="message success[^"]*"><div role="status">(.*?)</div></li>',
+        response.content.decode(),
+        re.S,
     )
 
 

@@ -38,8 +38,9 @@ def _item(message: Message) -> SafeString:
     if isinstance(message.message, SafeData):
         text = mark_safe(text)  # noqa: S308 - a message built with format_html, its lists kept
     tags = " ".join(tag for tag in (message.extra_tags or "").split() if not tag.startswith(PLACE_TAG))
+    # The role sits inside the item: an <li> with a role of its own is no list item (axe "list").
     return format_html(
-        '<li class="{}" role="{}">{}</li>',
+        '<li class="{}"><div role="{}">{}</div></li>',
         " ".join(filter(None, ["message", message.level_tag, tags])),
         "alert" if message.level_tag == "error" else "status",
         conditional_escape(text),
