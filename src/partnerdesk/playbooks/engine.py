@@ -18,6 +18,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from partnerdesk.agreements.models import Agreement
+from partnerdesk.agreements.selectors import agreement_for, agreement_missing
 from partnerdesk.lib import clock
 from partnerdesk.pipeline import services
 from partnerdesk.pipeline.models import Engagement, Source, TimelineEntry
@@ -90,9 +92,6 @@ class RunReport:
 
 def _agreement_problems(engagement: Engagement | None) -> list[str]:
     """Why the engagement's agreement is not ready to sign, naming everything missing."""
-    from partnerdesk.agreements.models import Agreement
-    from partnerdesk.agreements.selectors import agreement_for, agreement_missing
-
     agreement = agreement_for(engagement) if engagement is not None else None
     if agreement is None:
         return ["the engagement has no services agreement yet (run send-draft-contract)"]
