@@ -16,7 +16,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from partnerdesk.playbooks.specs import FORM_VARIABLES, HANDBOOK_VARIABLES, TEMPLATE_VARIABLES
+from partnerdesk.playbooks.specs import HANDBOOK_VARIABLES, TEMPLATE_VARIABLES
+from partnerdesk.technical.playbook_step import FORM_VARIABLES
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SHIPPED_PROFILE = PACKAGE_DIR / "defaults" / "partnerdesk.toml"
@@ -400,13 +401,23 @@ listed here is an error when the playbook is loaded. See [playbooks.md](playbook
 """
 
 
+VARIABLES_SOURCES = (
+    "TEMPLATE_VARIABLES in playbooks/specs.py and FORM_VARIABLES in technical/playbook_step.py"
+)
+
+
 def _variable_table(variables: dict[str, str]) -> list[str]:
     rows = [f"| `{{{name}}}` | {_cell(meaning)} |" for name, meaning in variables.items()]
     return ["| name | what it is |", "|---|---|", *rows, ""]
 
 
 def render_template_variables() -> str:
-    lines = [GENERATED.format(source="TEMPLATE_VARIABLES and its neighbours in playbooks/specs.py"), ""]
+    lines = [
+        GENERATED.format(
+            source="TEMPLATE_VARIABLES in playbooks/specs.py and FORM_VARIABLES in technical/playbook_step.py"
+        ),
+        "",
+    ]
     lines += [VARIABLES_INTRO, "## In every text setting", ""]
     lines += _variable_table(TEMPLATE_VARIABLES)
     lines += ["## In the body of a `send_technical_form` step, for each contact", ""]

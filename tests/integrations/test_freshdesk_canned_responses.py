@@ -6,7 +6,8 @@ import pytest
 
 from partnerdesk.integrations.freshdesk.canned import escape_template, html_to_text, slug
 from partnerdesk.playbooks.library import get_library
-from partnerdesk.playbooks.specs import SendEmailStep, parse_playbook, render
+from partnerdesk.playbooks.specs import parse_playbook, render
+from partnerdesk.playbooks.steps.email import SendEmailStep
 from partnerdesk.profile import DEFAULT_PROFILE_PATH
 from tests.integrations.fake_freshdesk import API_KEY, FakeFreshdesk
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 import email.policy
@@ -184,7 +185,7 @@ def test_a_run_killed_between_steps_resumes_and_does_nothing_twice(cli, data_fol
         def die(step, ctx, key):
             raise KeyboardInterrupt  # the process is killed before the share happens
 
-        kinds["share"] = steps.StepKind(real_kinds["share"].preview, die)
+        kinds["share"] = dataclasses.replace(real_kinds["share"], execute=die)
         return kinds
 
     monkeypatch.setattr("partnerdesk.playbooks.engine.step_kinds", killed_at_share)

@@ -24,9 +24,9 @@ from partnerdesk.playbooks.specs import (
     PHASES,
     PlaybookLibrary,
     PlaybookSpec,
-    SendEmailStep,
     render,
 )
+from partnerdesk.playbooks.steps.email import SendEmailStep
 from partnerdesk.profile import Profile, get_profile
 
 HEADER = """# Partnerships handbook: the SOPs partnerdesk runs

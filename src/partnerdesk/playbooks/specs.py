@@ -11,9 +11,10 @@ import string
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic.fields import FieldInfo
 
 from partnerdesk.lib.toml_files import read_toml, validate
 from partnerdesk.pipeline.stages import Stage
@@ -78,7 +79,8 @@ def template_fields(text: str) -> list[str]:
     return names
 
 
-def _check_template(value: Any) -> Any:
+def check_template(value: Any) -> Any:
+    """A field validator: every placeholder in the text (or list, or dict values) is known."""
     texts = [value] if isinstance(value, str) else list(value.values()) if isinstance(value, dict) else value
     texts = texts or []
     for text in texts:
@@ -115,7 +117,7 @@ class TriggerSpec(_Strict):
     phrases: list[Text] = Field(default_factory=list)
     description: Text
 
-    _templates = field_validator("description")(_check_template)
+    _templates = field_validator("description")(check_template)
 
 
 class GuardSpec(_Strict):
@@ -125,180 +127,44 @@ class GuardSpec(_Strict):
     requires: list[Literal["contacts", "agreement_ready"]] = Field(default_factory=list)
 
 
-class _Step(_Strict):
+@dataclass(frozen=True)
+class StepReference:
+    """A field of a step that names another step of the playbook, which must be of `kind` (and,
+    with `earlier`, come before it)."""
+
+    field: str
+    kind: str
+    earlier: bool = True
+
+
+class StepSpecBase(_Strict):
+    """What every step has. A step kind is one module: its spec (a subclass with
+    `kind: Literal["..."]`), its preview and execute, registered in playbooks/steps/__init__.py."""
+
     id: Name
+    # Which step kind: each kind's spec narrows it to its own name (a Literal).
+    kind: str
     # What partnerdesk does, in run reports and the dry-run.
     title: Text
     # The handbook's items this step carries out, in the handbook's words and order: the rendered
     # handbook lists these (the title under them, as what partnerdesk does). Left out: the title is
     # the handbook's item. Empty: a step of the automation only, marked so in the handbook.
     handbook: list[Text] | None = None
+    # The fields that name other steps: checked when the playbook loads (check_references).
+    references: ClassVar[tuple[StepReference, ...]] = ()
 
-    _templates = field_validator("title")(_check_template)
+    _templates = field_validator("title")(check_template)
     _handbook_templates = field_validator("handbook")(check_handbook_template)
 
 
-class SendEmailStep(_Step):
-    kind: Literal["send_email"]
-    to: Literal["contacts"] | list[Text] = "contacts"
-    from_: Text = Field("{mailbox_name} <{mailbox}>", alias="from")
-    cc: list[Text] = Field(default_factory=list)
-    bcc: list[Text] = Field(default_factory=list)
-    subject: Text
-    body: Text
-    attachments: list[Name] = Field(default_factory=list)
-    # The agreement's current version (.docx, and a PDF when the profile names a converter).
-    attach_agreement: bool = False
-
-    model_config = ConfigDict(populate_by_name=True)
-    _more_templates = field_validator("from_", "cc", "bcc", "subject", "body", "to")(_check_template)
-
-
-class CirculateForSignatureStep(SendEmailStep):
-    """The signature request: this email (to the fiscal sponsor), or, when the profile turns
-    DocuSign on, a DocuSign envelope to the agreement's signatories instead."""
-
-    kind: Literal["circulate_for_signature"]  # type: ignore[assignment]
-    attach_agreement: bool = True
-    docusign_subject: Text = "Please sign: {agreement}"
-
-    _docusign_templates = field_validator("docusign_subject")(_check_template)
-
-
-class CheckStep(_Step):
-    """A rule on an email of the playbook, checked on the message as queued (its text and HTML
-    parts after rendering) before it can be delivered: a message that breaks it is never sent."""
-
-    kind: Literal["check"]
-    message: Name
-    # Texts the message must show (in its text part).
-    includes: list[Text] = Field(default_factory=list)
-    # Addresses the HTML part must link to (an anchor to the same host and path).
-    links_to: list[Text] = Field(default_factory=list)
-    # When the profile names `scheduling.meeting_minutes`: the link or the text says that length.
-    meeting_length: bool = False
-
-    _more_templates = field_validator("includes", "links_to")(_check_template)
-
-    @model_validator(mode="after")
-    def _has_a_rule(self) -> CheckStep:
-        if not (self.includes or self.links_to or self.meeting_length):
-            raise ValueError("a check needs a rule: includes, links_to or meeting_length")
-        return self
-
-
-class EnsureFolderStep(_Step):
-    kind: Literal["ensure_folder"]
-    path: Text = "{partner_folder}"
-
-    _more_templates = field_validator("path")(_check_template)
-
-
-class CopyTemplateStep(_Step):
-    kind: Literal["copy_template"]
-    template: Text
-    folder: Text = "{partner_folder}"
-    name: Text
-    document_kind: Literal["running_notes", "agreement", "other"] = "other"
-    replace: dict[Text, str] = Field(default_factory=dict)
-
-    _more_templates = field_validator("template", "folder", "name", "replace")(_check_template)
-
-
-class ShareStep(_Step):
-    kind: Literal["share"]
-    document: Name
-    with_: Literal["contacts"] = Field("contacts", alias="with")
-    role: Literal["editor", "viewer"] = "editor"
-    notify: bool = True
-    message: str = ""
-
-    model_config = ConfigDict(populate_by_name=True)
-    _more_templates = field_validator("message")(_check_template)
-
-
-class AppendRunningNoteStep(_Step):
-    kind: Literal["append_running_note"]
-    text: Text
-
-    _more_templates = field_validator("text")(_check_template)
-
-
-class SetStageStep(_Step):
-    kind: Literal["set_stage"]
-    to: Stage
-    reason: str = ""
-
-
-class CreateTaskStep(_Step):
-    kind: Literal["create_task"]
-    task: Text
-    assignee: str = "{owner}"
-    due_in_days: int | None = Field(default=None, ge=0, le=3650)
-
-    _more_templates = field_validator("task", "assignee")(_check_template)
-
-
-class CreateAgreementStep(_Step):
-    kind: Literal["create_agreement"]
-    # The copy_template step that made the draft: it becomes the agreement's version 1.
-    document: Name
-
-
-class SetAgreementStatusStep(_Step):
-    kind: Literal["set_agreement_status"]
-    to: Literal["ready_to_sign", "out_for_signature"]
-    # How it went out, for the timeline ("the fiscal sponsor, for DocuSign").
-    via: str = ""
-
-    _more_templates = field_validator("via")(_check_template)
-
-
-# Variables of a send_technical_form body only, rendered for each contact.
-FORM_VARIABLES = {
-    "form_link": "the contact's own link to the technical form (partner link, expiring)",
-    "contact_name": "the name (or address) of the contact the email goes to",
-}
-
-
-def _check_form_body(value: str) -> str:
-    names = template_fields(value)
-    if "form_link" not in names:
-        raise ValueError("the body must include {form_link}, the contact's link to the form")
-    _check_template("".join(f"{{{name}}}" for name in names if name not in FORM_VARIABLES))
-    return value
-
-
-class SendTechnicalFormStep(_Step):
-    """One email to each of the engagement's contacts with their own link to the technical form
-    (steps/technical.py), and the reminder if the record is still incomplete later."""
-
-    kind: Literal["send_technical_form"]
-    from_: Text = Field("{mailbox_name} <{mailbox}>", alias="from")
-    cc: list[Text] = Field(default_factory=list)
-    subject: Text
-    body: Text
-
-    model_config = ConfigDict(populate_by_name=True)
-    _more_templates = field_validator("from_", "cc", "subject")(_check_template)
-    _body_template = field_validator("body")(_check_form_body)
-
-
-StepSpec = Annotated[
-    SendEmailStep
-    | CirculateForSignatureStep
-    | CheckStep
-    | EnsureFolderStep
-    | CopyTemplateStep
-    | ShareStep
-    | AppendRunningNoteStep
-    | SetStageStep
-    | CreateTaskStep
-    | CreateAgreementStep
-    | SetAgreementStatusStep
-    | SendTechnicalFormStep,
-    Field(discriminator="kind"),
-]
+def step_specs_use(models: Iterable[type[StepSpecBase]]) -> None:
+    """Make PlaybookSpec's steps the union of these specs, discriminated by `kind`: called by
+    playbooks/steps/__init__.py whenever a step kind is added, so a playbook validates exactly the
+    kinds the engine can run."""
+    union: Any = Union[tuple(models)]  # noqa: UP007 - the kinds are known at run time
+    steps = list[Annotated[union, Field(discriminator="kind")]]
+    PlaybookSpec.model_fields["steps"] = FieldInfo.from_annotated_attribute(steps, Field(min_length=1))
+    PlaybookSpec.model_rebuild(force=True)
 
 
 class PlaybookSpec(_Strict):
@@ -311,33 +177,33 @@ class PlaybookSpec(_Strict):
     # How the handbook writes the SOP's items: a numbered list (an action script) or bullets.
     handbook_list: Literal["numbered", "bulleted"] = "numbered"
 
-    _templates = field_validator("title", "description")(_check_template)
+    _templates = field_validator("title", "description")(check_template)
     creates_engagement: bool = False
-    steps: list[StepSpec] = Field(min_length=1)
+    steps: list[StepSpecBase] = Field(min_length=1)  # every registered kind: step_specs_use
 
     def step(self, step_id: str) -> Any:
         return next(step for step in self.steps if step.id == step_id)
 
     def check_references(self) -> list[str]:
-        """Cross-step problems: duplicate ids, references to steps that do not come earlier."""
+        """Cross-step problems: duplicate ids, references to steps that are missing, of another
+        kind, or (where it matters) not earlier."""
         problems = []
         seen: dict[str, str] = {}
+        every = {step.id: step.kind for step in self.steps}
         for index, step in enumerate(self.steps):
             where = f"steps[{index}] (id {step.id!r})"
             if step.id in seen:
                 problems.append(f"{where}.id: another step already has this id")
-            if isinstance(step, CheckStep) and (
-                step.message not in {s.id for s in self.steps if s.kind == "send_email"}
-            ):
-                problems.append(f"{where}.message: no send_email step with id {step.message!r}")
-            if isinstance(step, ShareStep) and seen.get(step.document) != "copy_template":
-                problems.append(f"{where}.document: no earlier copy_template step with id {step.document!r}")
-            if isinstance(step, CreateAgreementStep) and seen.get(step.document) != "copy_template":
-                problems.append(f"{where}.document: no earlier copy_template step with id {step.document!r}")
-            if isinstance(step, SendEmailStep):
-                for attachment in step.attachments:
-                    if seen.get(attachment) != "copy_template":
-                        problems.append(f"{where}.attachments: no earlier copy_template step {attachment!r}")
+            for reference in step.references:
+                value = getattr(step, reference.field)
+                named = [value] if isinstance(value, str) else list(value)
+                found = seen if reference.earlier else every
+                for name in named:
+                    if found.get(name) != reference.kind:
+                        earlier = "earlier " if reference.earlier else ""
+                        problems.append(
+                            f"{where}.{reference.field}: no {earlier}{reference.kind} step with id {name!r}"
+                        )
             seen[step.id] = step.kind
         return problems
 
@@ -378,6 +244,9 @@ def _location(spec_data: dict[str, Any], location: tuple[int | str, ...]) -> str
 
 def parse_playbook(path: Path) -> PlaybookSpec:
     """One playbook file; raises ValueError with every problem, one per line, each naming the file."""
+    from partnerdesk.playbooks.steps import step_kinds  # the kinds' modules build on this one
+
+    step_kinds()  # the step specs a playbook may use, known before it is validated
     data = read_toml(path)
     spec = validate(path, PlaybookSpec, data, location=lambda loc: _location(data, loc))
     problems = [f"{path}: {problem}" for problem in spec.check_references()]

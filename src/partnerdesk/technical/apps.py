@@ -21,5 +21,5 @@ class TechnicalConfig(AppConfig):
         register_work("technical", technical_reminders_fire_due)
         register_work("technical-handoff", technical_handoffs_run_due)
         partner_follow_up_register(handoff_at_executed_close)
-        step_kind_register("send_technical_form", SEND_TECHNICAL_FORM)
+        step_kind_register(SEND_TECHNICAL_FORM)
         path_follower_register(HANDOFF_FOLLOWS)

@@ -4,16 +4,48 @@ Registered with the playbooks' step kinds by TechnicalConfig.ready."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field, field_validator
 
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.mail.outbox import message_preview, message_queue
 from partnerdesk.pipeline.models import Contact
 from partnerdesk.playbooks.context import RunContext, StepFailed
-from partnerdesk.playbooks.specs import SendTechnicalFormStep, render
+from partnerdesk.playbooks.specs import StepSpecBase, Text, check_template, render, template_fields
 from partnerdesk.playbooks.steps import StepKind, StepOutcome
 from partnerdesk.technical.links import technical_form_link_create
 from partnerdesk.technical.reminders import reminder_after_days, technical_reminder_plan
+
+# Variables of a send_technical_form body only, rendered for each contact.
+FORM_VARIABLES = {
+    "form_link": "the contact's own link to the technical form (partner link, expiring)",
+    "contact_name": "the name (or address) of the contact the email goes to",
+}
+
+
+def _check_form_body(value: str) -> str:
+    names = template_fields(value)
+    if "form_link" not in names:
+        raise ValueError("the body must include {form_link}, the contact's link to the form")
+    check_template("".join(f"{{{name}}}" for name in names if name not in FORM_VARIABLES))
+    return value
+
+
+class SendTechnicalFormStep(StepSpecBase):
+    """One email to each of the engagement's contacts with their own link to the technical form
+    (steps/technical.py), and the reminder if the record is still incomplete later."""
+
+    kind: Literal["send_technical_form"]
+    from_: Text = Field("{mailbox_name} <{mailbox}>", alias="from")
+    cc: list[Text] = Field(default_factory=list)
+    subject: Text
+    body: Text
+
+    model_config = ConfigDict(populate_by_name=True)
+    _more_templates = field_validator("from_", "cc", "subject")(check_template)
+    _body_template = field_validator("body")(_check_form_body)
+
 
 PLACEHOLDER_LINK = "(a link of their own to the form, made when the email is queued)"
 
@@ -75,4 +107,6 @@ def execute_send_technical_form(step: SendTechnicalFormStep, ctx: RunContext, ke
     )
 
 
-SEND_TECHNICAL_FORM = StepKind(preview_send_technical_form, execute_send_technical_form)
+SEND_TECHNICAL_FORM = StepKind(
+    SendTechnicalFormStep, preview_send_technical_form, execute_send_technical_form
+)

@@ -12,4 +12,4 @@ class DocuSignAppConfig(AppConfig):
         from partnerdesk.integrations.docusign.playbook_step import CIRCULATE_FOR_SIGNATURE
         from partnerdesk.playbooks.steps import step_kind_register
 
-        step_kind_register("circulate_for_signature", CIRCULATE_FOR_SIGNATURE)
+        step_kind_register(CIRCULATE_FOR_SIGNATURE)

@@ -4,15 +4,30 @@ way). Registered with the playbooks' step kinds by DocuSignConfig.ready."""
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import field_validator
+
 from partnerdesk.agreements.selectors import agreement_for
 from partnerdesk.documents.base import DocumentStoreError
 from partnerdesk.integrations.docusign.envelopes import DocuSignConfig, DocuSignError, docusign_config
 from partnerdesk.integrations.docusign.sending import envelope_send
 from partnerdesk.playbooks.context import RunContext, StepFailed
-from partnerdesk.playbooks.specs import CirculateForSignatureStep, render
+from partnerdesk.playbooks.specs import Text, check_template, render
 from partnerdesk.playbooks.steps import StepKind, StepOutcome
 from partnerdesk.playbooks.steps.agreements import current_version
-from partnerdesk.playbooks.steps.email import execute_send_email, preview_send_email
+from partnerdesk.playbooks.steps.email import SendEmailStep, execute_send_email, preview_send_email
+
+
+class CirculateForSignatureStep(SendEmailStep):
+    """The signature request: this email (to the fiscal sponsor), or, when the profile turns
+    DocuSign on, a DocuSign envelope to the agreement's signatories instead."""
+
+    kind: Literal["circulate_for_signature"]  # type: ignore[assignment]
+    attach_agreement: bool = True
+    docusign_subject: Text = "Please sign: {agreement}"
+
+    _docusign_templates = field_validator("docusign_subject")(check_template)
 
 
 def _docusign() -> DocuSignConfig | None:
@@ -70,5 +85,8 @@ def execute_circulate_for_signature(
 
 
 CIRCULATE_FOR_SIGNATURE = StepKind(
-    preview_circulate_for_signature, execute_circulate_for_signature, calls_out=True
+    CirculateForSignatureStep,
+    preview_circulate_for_signature,
+    execute_circulate_for_signature,
+    calls_out=True,
 )

@@ -7,6 +7,9 @@ import shlex
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Literal
+
+from pydantic import field_validator
 
 from partnerdesk.agreements import services as agreements
 from partnerdesk.agreements import status
@@ -17,14 +20,27 @@ from partnerdesk.documents.base import DOCX_MIMETYPE, DocumentStoreError, file_n
 from partnerdesk.documents.models import Document
 from partnerdesk.mail.composing import Attachment
 from partnerdesk.playbooks.context import RunContext, StepFailed
-from partnerdesk.playbooks.specs import (
-    CreateAgreementStep,
-    SetAgreementStatusStep,
-    render,
-)
+from partnerdesk.playbooks.specs import Name, StepReference, StepSpecBase, check_template, render
 from partnerdesk.playbooks.steps import StepOutcome
 from partnerdesk.playbooks.steps.documents import document_title
 from partnerdesk.profile import get_profile
+
+
+class CreateAgreementStep(StepSpecBase):
+    kind: Literal["create_agreement"]
+    # The copy_template step that made the draft: it becomes the agreement's version 1.
+    document: Name
+    references = (StepReference("document", "copy_template"),)
+
+
+class SetAgreementStatusStep(StepSpecBase):
+    kind: Literal["set_agreement_status"]
+    to: Literal["ready_to_sign", "out_for_signature"]
+    # How it went out, for the timeline ("the fiscal sponsor, for DocuSign").
+    via: str = ""
+
+    _more_templates = field_validator("via")(check_template)
+
 
 CONVERTER_TIMEOUT_SECONDS = 180
 

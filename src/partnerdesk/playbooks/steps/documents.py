@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import ConfigDict, Field, field_validator
 
 from partnerdesk.documents.base import DOCX_MIMETYPE, DocumentStoreError, file_name_for, get_store
 from partnerdesk.documents.models import Document
@@ -11,14 +14,46 @@ from partnerdesk.lib import clock
 from partnerdesk.mail.composing import Attachment
 from partnerdesk.pipeline.models import Contact
 from partnerdesk.playbooks.context import RunContext, StepFailed
-from partnerdesk.playbooks.specs import (
-    AppendRunningNoteStep,
-    CopyTemplateStep,
-    EnsureFolderStep,
-    ShareStep,
-    render,
-)
+from partnerdesk.playbooks.specs import Name, StepReference, StepSpecBase, Text, check_template, render
 from partnerdesk.playbooks.steps import StepOutcome
+
+
+class EnsureFolderStep(StepSpecBase):
+    kind: Literal["ensure_folder"]
+    path: Text = "{partner_folder}"
+
+    _more_templates = field_validator("path")(check_template)
+
+
+class CopyTemplateStep(StepSpecBase):
+    kind: Literal["copy_template"]
+    template: Text
+    folder: Text = "{partner_folder}"
+    name: Text
+    document_kind: Literal["running_notes", "agreement", "other"] = "other"
+    replace: dict[Text, str] = Field(default_factory=dict)
+
+    _more_templates = field_validator("template", "folder", "name", "replace")(check_template)
+
+
+class ShareStep(StepSpecBase):
+    kind: Literal["share"]
+    document: Name
+    with_: Literal["contacts"] = Field("contacts", alias="with")
+    role: Literal["editor", "viewer"] = "editor"
+    notify: bool = True
+    message: str = ""
+
+    model_config = ConfigDict(populate_by_name=True)
+    references = (StepReference("document", "copy_template"),)
+    _more_templates = field_validator("message")(check_template)
+
+
+class AppendRunningNoteStep(StepSpecBase):
+    kind: Literal["append_running_note"]
+    text: Text
+
+    _more_templates = field_validator("text")(check_template)
 
 
 def _store_failure(exc: DocumentStoreError) -> StepFailed:

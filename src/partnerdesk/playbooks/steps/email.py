@@ -11,19 +11,61 @@ from __future__ import annotations
 
 import re
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
+
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from partnerdesk.mail.composing import body_parts, parse_message
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.mail.outbox import message_compose, message_preview, message_queue
 from partnerdesk.pipeline.models import TimelineEntry
 from partnerdesk.playbooks.context import RunContext, StepFailed
-from partnerdesk.playbooks.specs import CheckStep, SendEmailStep, render
+from partnerdesk.playbooks.specs import Name, StepReference, StepSpecBase, Text, check_template, render
 from partnerdesk.playbooks.steps import StepOutcome
 from partnerdesk.playbooks.steps.agreements import agreement_attachment_names, agreement_attachments
 from partnerdesk.playbooks.steps.documents import attachments_of
 from partnerdesk.profile import get_profile
+
+
+class SendEmailStep(StepSpecBase):
+    kind: Literal["send_email"]
+    to: Literal["contacts"] | list[Text] = "contacts"
+    from_: Text = Field("{mailbox_name} <{mailbox}>", alias="from")
+    cc: list[Text] = Field(default_factory=list)
+    bcc: list[Text] = Field(default_factory=list)
+    subject: Text
+    body: Text
+    attachments: list[Name] = Field(default_factory=list)
+    # The agreement's current version (.docx, and a PDF when the profile names a converter).
+    attach_agreement: bool = False
+
+    model_config = ConfigDict(populate_by_name=True)
+    references = (StepReference("attachments", "copy_template"),)
+    _more_templates = field_validator("from_", "cc", "bcc", "subject", "body", "to")(check_template)
+
+
+class CheckStep(StepSpecBase):
+    """A rule on an email of the playbook, checked on the message as queued (its text and HTML
+    parts after rendering) before it can be delivered: a message that breaks it is never sent."""
+
+    kind: Literal["check"]
+    references = (StepReference("message", "send_email", earlier=False),)
+    message: Name
+    # Texts the message must show (in its text part).
+    includes: list[Text] = Field(default_factory=list)
+    # Addresses the HTML part must link to (an anchor to the same host and path).
+    links_to: list[Text] = Field(default_factory=list)
+    # When the profile names `scheduling.meeting_minutes`: the link or the text says that length.
+    meeting_length: bool = False
+
+    _more_templates = field_validator("includes", "links_to")(check_template)
+
+    @model_validator(mode="after")
+    def _has_a_rule(self) -> CheckStep:
+        if not (self.includes or self.links_to or self.meeting_length):
+            raise ValueError("a check needs a rule: includes, links_to or meeting_length")
+        return self
 
 
 def rendered_email(step: SendEmailStep, ctx: RunContext) -> dict[str, Any]:

@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
+
+from pydantic import Field, field_validator
 
 from partnerdesk.lib import clock
 from partnerdesk.pipeline import services
+from partnerdesk.pipeline.stages import Stage
 from partnerdesk.playbooks.context import RunContext, StepFailed
-from partnerdesk.playbooks.specs import CreateTaskStep, SetStageStep, render
+from partnerdesk.playbooks.specs import StepSpecBase, Text, check_template, render
 from partnerdesk.playbooks.steps import StepOutcome
+
+
+class SetStageStep(StepSpecBase):
+    kind: Literal["set_stage"]
+    to: Stage
+    reason: str = ""
+
+
+class CreateTaskStep(StepSpecBase):
+    kind: Literal["create_task"]
+    task: Text
+    assignee: str = "{owner}"
+    due_in_days: int | None = Field(default=None, ge=0, le=3650)
+
+    _more_templates = field_validator("task", "assignee")(check_template)
 
 
 def preview_set_stage(step: SetStageStep, ctx: RunContext) -> list[str]:
