@@ -3,12 +3,26 @@ from __future__ import annotations
 import io
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from partnerdesk.cli import main
 from partnerdesk.pipeline import services
 from partnerdesk.profile import get_profile
+
+
+@pytest.fixture(autouse=True)
+def data_folder(settings, tmp_path, monkeypatch) -> Path:
+    """Each test's own data folder (`tmp_path / "home"`, created): its drive, spool, quarantine and
+    outbox files. Settings and the PARTNERDESK_HOME variable (which the console script and mailgate
+    read) both point at it, and mail goes to files there unless a test sets EMAIL_URL."""
+    home = tmp_path / "home"
+    home.mkdir()
+    settings.PARTNERDESK_HOME = home
+    settings.EMAIL_URL = None
+    monkeypatch.setenv("PARTNERDESK_HOME", str(home))
+    return home
 
 
 @dataclass

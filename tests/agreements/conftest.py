@@ -10,14 +10,6 @@ from partnerdesk.pipeline.qualification import Answer
 from partnerdesk.pipeline.stages import Stage
 
 
-@pytest.fixture(autouse=True)
-def data_folder(settings, tmp_path):
-    """Each test gets its own data folder: its own drive and outbox files."""
-    settings.PARTNERDESK_HOME = tmp_path / "home"
-    settings.PARTNERDESK_HOME.mkdir()
-    return settings.PARTNERDESK_HOME
-
-
 @pytest.fixture
 def prospect(db, alice_actor):
     """Harbor University, two contacts, at Prospect after Lee Park's verbal yes."""

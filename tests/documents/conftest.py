@@ -10,17 +10,9 @@ from partnerdesk.pipeline import services
 from partnerdesk.pipeline.models import Engagement
 
 
-@pytest.fixture(autouse=True)
-def home(settings, tmp_path) -> Path:
-    """Each test has its own data folder, so its own drive."""
-    settings.PARTNERDESK_HOME = tmp_path / "home"
-    settings.PARTNERDESK_HOME.mkdir()
-    return settings.PARTNERDESK_HOME
-
-
 @pytest.fixture
-def drive(home) -> Path:
-    return home / "drive"
+def drive(data_folder) -> Path:
+    return data_folder / "drive"
 
 
 @pytest.fixture
@@ -77,10 +69,10 @@ def drive_store(google: FakeGoogle, **config: object) -> GoogleDriveStore:
 
 
 @pytest.fixture(params=["local", "google-drive"])
-def any_store(request, home):
+def any_store(request, data_folder):
     """Each store behaviour test runs against the local store and against the Drive store."""
     if request.param == "local":
-        return LocalStore(root=home / "drive")
+        return LocalStore(root=data_folder / "drive")
     return drive_store(request.getfixturevalue("google"))
 
 

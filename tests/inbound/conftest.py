@@ -20,17 +20,6 @@ from tests.smtp_server import free_port, smtp_server, smtp_sink  # noqa: F401 - 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mail"
 
 
-@pytest.fixture(autouse=True)
-def data_folder(settings, tmp_path, monkeypatch) -> Path:
-    """Each test its own data folder (mailgate's spool, the outbox files), mail to files."""
-    home = tmp_path / "home"
-    home.mkdir()
-    settings.PARTNERDESK_HOME = home
-    settings.EMAIL_URL = None
-    monkeypatch.setenv("PARTNERDESK_HOME", str(home))
-    return home
-
-
 def eml(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 

@@ -82,10 +82,9 @@ def test_the_export_quotes_formulas_and_imports_back_as_the_names_were(cli, alic
 
 
 @pytest.mark.django_db
-def test_the_report_csv_quotes_a_partner_named_like_a_formula(cli, settings, tmp_path, monkeypatch):
+def test_the_report_csv_quotes_a_partner_named_like_a_formula(cli, monkeypatch):
     from tests.partnership.conftest import make_partner
 
-    settings.PARTNERDESK_HOME = tmp_path
     monkeypatch.setattr(clock, "now", lambda: dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC))
     monkeypatch.setattr(clock, "today", lambda: dt.date(2026, 12, 1))
     make_partner(organization=FORMULA, term_end=dt.date(2027, 6, 30))

@@ -55,14 +55,6 @@ def tls_certificate(tmp_path_factory) -> tuple[Path, Path]:
     return cert, key
 
 
-@pytest.fixture(autouse=True)
-def mail_home(settings, tmp_path) -> Path:
-    """Each test its own data folder, and mail going to files unless a test points EMAIL_URL elsewhere."""
-    settings.PARTNERDESK_HOME = tmp_path / "home"
-    settings.EMAIL_URL = None
-    return settings.PARTNERDESK_HOME
-
-
 class Clock:
     def __init__(self, start: dt.datetime) -> None:
         self.current = start

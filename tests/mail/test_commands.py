@@ -40,11 +40,13 @@ def test_worker_once_delivers_what_is_due_to_the_smtp_server_and_says_how_many(c
     assert cli("worker", "--once").out.strip() == "worker: 0 item(s) handled"
 
 
-def test_without_email_url_a_message_is_written_as_an_eml_file_and_listed_as_sent(cli, mail_home, engagement):
+def test_without_email_url_a_message_is_written_as_an_eml_file_and_listed_as_sent(
+    cli, data_folder, engagement
+):
     queued = _queue(bcc=["archive@2i2c.org"], engagement=engagement)
     assert cli("worker", "--once").code == 0
 
-    [path] = (mail_home / "outbox").glob("*.eml")
+    [path] = (data_folder / "outbox").glob("*.eml")
     parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert parsed["Message-ID"] == queued.message_id
     assert parsed["Subject"] == f"[{engagement.reference}] Thank you for your interest"

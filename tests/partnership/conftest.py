@@ -16,14 +16,6 @@ from partnerdesk.pipeline.stages import Stage
 from tests.agreements.conftest import docx_bytes
 
 
-@pytest.fixture(autouse=True)
-def data_folder(settings, tmp_path):
-    """Each test gets its own data folder: its own drive and outbox files."""
-    settings.PARTNERDESK_HOME = tmp_path / "home"
-    settings.PARTNERDESK_HOME.mkdir()
-    return settings.PARTNERDESK_HOME
-
-
 class TimeMachine:
     """partnerdesk's clock (`partnerdesk.lib.clock`) set to a day, 09:00 UTC; move it with `to`."""
 

@@ -39,13 +39,6 @@ pytestmark = pytest.mark.django_db
 RIDGE = "Partnerships/Agreements/Ridge College"
 
 
-@pytest.fixture(autouse=True)
-def home(settings, tmp_path):
-    settings.PARTNERDESK_HOME = tmp_path / "home"
-    settings.PARTNERDESK_HOME.mkdir()
-    return settings.PARTNERDESK_HOME
-
-
 @pytest.fixture
 def alice(db):
     return get_user_model().objects.create_user(username="alice", password="correct horse battery")
@@ -120,7 +113,7 @@ def test_every_foreign_key_to_an_engagement_is_handled_by_the_merge():
 
 
 def test_merging_moves_everything_to_the_target_and_closes_the_source(
-    ridge, duplicate, alice, alice_actor, home
+    ridge, duplicate, alice, alice_actor, data_folder
 ):
     result = engagement_merge(source=duplicate, target=ridge, actor=alice_actor)
 
@@ -159,7 +152,7 @@ def test_merging_moves_everything_to_the_target_and_closes_the_source(
         assert store.find_document(folder=store.ensure_folder(RIDGE), name=document.title).store_id == (
             document.store_id
         )
-    assert not (home / "drive/Partnerships/Agreements/uni.example").exists()
+    assert not (data_folder / "drive/Partnerships/Agreements/uni.example").exists()
     assert ridge.agreements.get().title == draft.title
     assert "2 documents" in result.summary and "1 task" in result.summary
     # The next mail from Jo finds the target.
@@ -215,7 +208,7 @@ def test_lead_merge_on_the_command_line_and_lead_show_of_the_old_reference(cli, 
     assert again.code != 0 and "already merged" in again.err
 
 
-def test_merging_two_engagements_of_one_organization_keeps_one_row_per_file(alice_actor, home):
+def test_merging_two_engagements_of_one_organization_keeps_one_row_per_file(alice_actor, data_folder):
     first = services.engagement_create(organization_name="Ridge College", contacts=[], actor=alice_actor)
     second = services.engagement_create(organization_name="Ridge College", contacts=[], actor=alice_actor)
     theirs = documents.running_notes_ensure(engagement=first, actor=alice_actor)
@@ -227,7 +220,7 @@ def test_merging_two_engagements_of_one_organization_keeps_one_row_per_file(alic
     assert list(Document.objects.values_list("engagement_id", "title")) == [
         (first.pk, "Running notes -- Ridge College + 2i2c")
     ]
-    assert (home / "drive" / theirs.store_id).is_file()
+    assert (data_folder / "drive" / theirs.store_id).is_file()
     assert TimelineEntry.objects.filter(engagement=second, data__has_key="merged_into").exists()
 
 

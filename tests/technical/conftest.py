@@ -10,13 +10,6 @@ from partnerdesk.profile import DEFAULT_PROFILE_PATH
 from tests.smtp_server import smtp_server, smtp_sink  # noqa: F401 - fixtures
 
 
-@pytest.fixture(autouse=True)
-def data_folder(settings, tmp_path):
-    settings.PARTNERDESK_HOME = tmp_path / "home"
-    settings.PARTNERDESK_HOME.mkdir()
-    return settings.PARTNERDESK_HOME
-
-
 class FakeGitHub(ThreadingHTTPServer):
     """The two calls of GitHub's REST API the hand-off makes, in GitHub's JSON."""
 

@@ -12,14 +12,6 @@ from tests.web.browser import CHROMIUM, CHROMIUM_ARGS, screenshot
 
 
 @pytest.fixture(autouse=True)
-def data_folder(settings, tmp_path):
-    """Each test gets its own data folder: its own drive and outbox files."""
-    settings.PARTNERDESK_HOME = tmp_path / "home"
-    settings.PARTNERDESK_HOME.mkdir()
-    return settings.PARTNERDESK_HOME
-
-
-@pytest.fixture(autouse=True)
 def empty_cache():
     """The sign-in throttle counts in the cache: no test sees another's failures."""
     from django.core.cache import cache
@@ -91,4 +83,3 @@ def page(request, sign_in_path):
         assert errors == [], errors
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     connections.close_all()
-
