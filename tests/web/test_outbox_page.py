@@ -214,3 +214,14 @@ def test_timeline_emails_expand_to_their_body(alice_client, harbor):
     assert f'<a href="{message_url}">Open the message\'s page</a>' in timeline
     fragment = alice_client.get(message_url).content.decode()
     assert '<div class="mail-parts">' in fragment and "Welcome aboard, Lee." in fragment
+
+
+def test_a_long_outbox_pages_fifty_at_a_time_keeping_the_status_filter(alice_client):
+    for number in range(51):
+        _queue(f"Message {number}")
+
+    first = alice_client.get(reverse("outbox"), {"status": "ready"}).content.decode()
+    assert "page 1 of 2" in first and "?status=ready&amp;page=2" in first and ">Newer<" not in first
+    second = alice_client.get(reverse("outbox"), {"status": "ready", "page": 2}).content.decode()
+    assert "page 2 of 2" in second and ">Older<" not in second
+    assert "?status=ready&amp;page=1" in second

@@ -66,6 +66,30 @@ def billing_terms(
     return terms
 
 
+def agreement_dates(agreement: Agreement) -> AgreementDates:
+    """The agreement's dates and terms, as the partner phase's rules read them (its invoices,
+    check-ins and renewal); an unsaved agreement (a form being filled in) has no deliverables yet."""
+    deliverables: tuple[tuple[str, dt.date], ...] = ()
+    if agreement.pk is not None:
+        deliverables = tuple(
+            (title, due)
+            for title, due in agreement.addenda.filter(kind=Addendum.Kind.DELIVERABLE, due_on__isnull=False)
+            .order_by("due_on", "id")
+            .values_list("title", "due_on")
+            if due is not None
+        )
+    return AgreementDates(
+        id=agreement.pk,
+        term_start=agreement.term_start,
+        term_end=agreement.term_end,
+        executed_on=agreement.executed_on,
+        value=agreement.value,
+        currency=agreement.currency,
+        deliverables=deliverables,
+        amounts=tuple(str(amount) for amount in agreement.invoice_amounts or ()),
+    )
+
+
 def check_amounts(agreement: Agreement) -> None:
     """Amounts per invoice add up to the value, one per invoice of the schedule."""
     amounts = [Decimal(amount) for amount in agreement.invoice_amounts or ()]
@@ -77,22 +101,7 @@ def check_amounts(agreement: Agreement) -> None:
             f" not the agreement's value {agreement.value:,.2f}"
         )
     schedule = agreement.invoice_schedule or get_rules().invoice_schedule
-    deliverables = tuple(
-        (title, due)
-        for title, due in agreement.addenda.filter(
-            kind=Addendum.Kind.DELIVERABLE, due_on__isnull=False
-        ).values_list("title", "due_on")
-        if due is not None
-    )
-    dates = AgreementDates(
-        id=agreement.pk,
-        term_start=agreement.term_start,
-        term_end=agreement.term_end,
-        executed_on=agreement.executed_on,
-        value=agreement.value,
-        currency=agreement.currency,
-        deliverables=deliverables,
-    )
+    dates = agreement_dates(agreement)
     count = len(invoice_dates(dates, schedule))
     if count and count != len(amounts):
         raise ServiceError(

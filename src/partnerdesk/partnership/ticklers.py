@@ -25,10 +25,10 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 
+from partnerdesk.agreements.billing import agreement_dates
 from partnerdesk.agreements.models import Agreement
 from partnerdesk.agreements.partnership_rules import (
     KIND_LABELS,
-    AgreementDates,
     PartnershipRules,
     get_rules,
     item_label,
@@ -59,34 +59,10 @@ def agreement_schedule(agreement: Agreement, rules: PartnershipRules | None = No
     return agreement.invoice_schedule or (rules or get_rules()).invoice_schedule
 
 
-def _dates(agreement: Agreement) -> AgreementDates:
-    """The agreement's dates and terms; an unsaved agreement (a form being filled in) has no
-    deliverables yet."""
-    deliverables: tuple[tuple[str, dt.date], ...] = ()
-    if agreement.pk is not None:
-        deliverables = tuple(
-            (title, due)
-            for title, due in agreement.addenda.filter(kind="deliverable", due_on__isnull=False)
-            .order_by("due_on", "id")
-            .values_list("title", "due_on")
-            if due is not None
-        )
-    return AgreementDates(
-        id=agreement.pk,
-        term_start=agreement.term_start,
-        term_end=agreement.term_end,
-        executed_on=agreement.executed_on,
-        value=agreement.value,
-        currency=agreement.currency,
-        deliverables=deliverables,
-        amounts=tuple(str(amount) for amount in agreement.invoice_amounts or ()),
-    )
-
-
 def agreement_planned_items(agreement: Agreement) -> list:
     """Every item the agreement's dates and terms call for (saved or not), soonest first."""
     rules = get_rules()
-    return planned_items(_dates(agreement), rules, agreement_schedule(agreement, rules))
+    return planned_items(agreement_dates(agreement), rules, agreement_schedule(agreement, rules))
 
 
 def tickler_plan_agreement(*, agreement: Agreement, report: FireReport | None = None) -> int:
@@ -98,7 +74,7 @@ def tickler_plan_agreement(*, agreement: Agreement, report: FireReport | None = 
     rules = get_rules()
     plan, _ = AgreementPlan.objects.get_or_create(agreement=agreement)
     schedule = agreement_schedule(agreement, rules)
-    dates = _dates(agreement)
+    dates = agreement_dates(agreement)
     fingerprint = dates.fingerprint(rules, schedule)
     if plan.fingerprint == fingerprint:
         return 0
