@@ -9,7 +9,6 @@ import pytest
 
 from partnerdesk.inbound.models import Booking, WebhookDelivery
 from partnerdesk.integrations.calendly.webhook import SignatureError, signature_for, signature_verify
-from partnerdesk.lib import clock
 from partnerdesk.mail.worker import run_due_work
 from partnerdesk.pipeline.models import Engagement, Source, TimelineEntry
 from partnerdesk.playbooks.models import PlaybookRun
@@ -44,9 +43,9 @@ def delivery(event: str = "invitee.created", email: str = "lee@harbor.example.ed
 
 
 @pytest.fixture
-def signed_post(client, monkeypatch):
+def signed_post(client, monkeypatch, frozen_clock):
     monkeypatch.setenv("CALENDLY_WEBHOOK_SIGNING_KEY", KEY)
-    monkeypatch.setattr(clock, "now", lambda: NOW)
+    frozen_clock.set(NOW)
 
     def post(body: bytes, *, at: dt.datetime = NOW, key: str = KEY, header: str | None = None):
         timestamp = int(at.timestamp())
@@ -103,6 +102,22 @@ def test_a_signed_booking_opens_the_lead_and_runs_create_running_notes_once(sign
     assert resent.json()["status"] == "duplicate"
     run_due_work(raise_errors=True)
     assert PlaybookRun.objects.count() == 1 and WebhookDelivery.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_delivery_whose_worker_stopped_mid_way_is_taken_up_again_once_its_claim_runs_out(signed_post):
+    signed_post(delivery())
+    stopped = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.RECEIVED)
+    stopped.update(
+        status=WebhookDelivery.Status.PROCESSING, claimed_at=NOW - dt.timedelta(minutes=1), attempts=1
+    )
+    run_due_work(raise_errors=True)
+    assert not Engagement.objects.exists()  # claimed a minute ago: its worker may still be at it
+
+    WebhookDelivery.objects.update(claimed_at=NOW - dt.timedelta(minutes=11))
+    run_due_work(raise_errors=True)
+    assert Engagement.objects.get().organization.name == "Harbor University"
+    assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.PROCESSED
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ is picked up again on the next delivery or worker pass, and the playbook resumes
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import threading
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from partnerdesk.documents.base import DocumentStoreError
 from partnerdesk.documents.services import document_share, running_notes_append, running_notes_document
@@ -40,6 +41,8 @@ from partnerdesk.playbooks.library import get_library
 
 log = logging.getLogger("partnerdesk.inbound")
 MAX_WEBHOOK_ATTEMPTS = 5
+# A claimed delivery not finished in this long belongs to a worker that stopped: it is due again.
+WEBHOOK_CLAIM = dt.timedelta(minutes=10)
 
 
 @dataclass
@@ -207,10 +210,16 @@ def webhook_delivery_store(*, provider: str, body: bytes, event: str) -> tuple[W
     return delivery, True
 
 
+def _deliveries_due() -> Q:
+    """Received and not tried yet, or claimed by a worker that stopped before it finished."""
+    abandoned = Q(status=WebhookDelivery.Status.PROCESSING, claimed_at__lt=clock.now() - WEBHOOK_CLAIM)
+    return Q(status=WebhookDelivery.Status.RECEIVED) | abandoned
+
+
 def webhook_delivery_process(delivery: WebhookDelivery) -> bool:
     """Claim the delivery and act on it; False when another process has it or it is done."""
     claimed = WebhookDelivery.objects.filter(
-        pk=delivery.pk, status=WebhookDelivery.Status.RECEIVED, attempts=delivery.attempts
+        _deliveries_due(), pk=delivery.pk, attempts=delivery.attempts
     ).update(status=WebhookDelivery.Status.PROCESSING, claimed_at=clock.now(), attempts=F("attempts") + 1)
     if not claimed:
         return False
@@ -235,7 +244,7 @@ def webhook_delivery_process(delivery: WebhookDelivery) -> bool:
 
 def webhook_deliveries_process_due(stop: threading.Event | None = None) -> int:
     handled = 0
-    pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.RECEIVED).order_by("id")[:100]
+    pending = WebhookDelivery.objects.filter(_deliveries_due()).order_by("id")[:100]
     for delivery in list(pending):
         if stop is not None and stop.is_set():
             break
