@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     if len(argv) > command_at and argv[command_at] in COMMAND_ALIASES:
         argv[command_at] = COMMAND_ALIASES[argv[command_at]]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partnerdesk.settings")
+    # Django and the profile load only past this point: mailgate above must start without them.
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
     from django.db import DatabaseError

@@ -209,6 +209,7 @@ def renewal_record(
             )
             _continue(result, actor, changes)
     if result.next_agreement is not None:
+        # ticklers.py fires this module's reminders, so it is imported when needed, not at the top.
         from partnerdesk.partnership.ticklers import tickler_plan_agreement
 
         tickler_plan_agreement(agreement=result.next_agreement)

@@ -39,6 +39,7 @@ class Command(PartnerdeskCommand):
         if str(file) == "freshdesk" and (domain is not None or not file.exists()):
             if domain is None:
                 raise CommandError("`partnerdesk import freshdesk` needs --domain (your Freshdesk subdomain)")
+            # Freshdesk's client loads for this source only; the CSV import needs none of it.
             from partnerdesk.integrations.freshdesk.command import import_freshdesk
 
             import_freshdesk(

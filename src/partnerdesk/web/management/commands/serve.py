@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 
 from partnerdesk.lib.commands import PartnerdeskCommand
 from partnerdesk.lib.env import env_str
-from partnerdesk.mail.worker import DATABASE_ERRORS, error_line
+from partnerdesk.mail.worker import DATABASE_ERRORS, error_line, run_forever
 from partnerdesk.profile import get_profile, profile_path
 from partnerdesk.web.login_links import first_user_ensure, login_link_create
 
@@ -68,7 +68,6 @@ class Command(PartnerdeskCommand):
 
         import waitress
 
-        from partnerdesk.mail.worker import run_forever
         from partnerdesk.wsgi import application  # builds the WSGI app: only when serving
 
         # Behind a TLS proxy, waitress must pass the proxy's X-Forwarded-Proto on (else every
