@@ -200,6 +200,18 @@ def test_the_engagement_page_links_each_unfinished_run_to_its_page(alice_client,
     assert "now</button>" not in runs  # a queued run is the worker's: there is nothing to press
 
 
+def test_a_finished_run_on_the_timeline_links_to_its_page(alice_client, harbor):
+    alice_client.post(_run_url(harbor, "hail-the-lead"))
+    run_due_work(raise_errors=True)
+    run = PlaybookRun.objects.get(status=PlaybookRun.Status.SUCCEEDED)
+
+    page = alice_client.get(reverse("engagement", args=[harbor.reference])).content.decode()
+
+    timeline = page.split('<ol class="timeline">')[1]
+    assert f'<a href="{_page_url(run)}">Open the run\'s page</a>' in timeline
+    assert alice_client.get(_page_url(run)).status_code == 200
+
+
 def test_a_run_of_another_engagement_is_404_here(alice_client, harbor):
     alice_client.post(_run_url(harbor, "hail-the-lead"))
     other = services.engagement_create(
