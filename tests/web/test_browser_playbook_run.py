@@ -54,6 +54,17 @@ def test_run_opens_the_queued_run_which_turns_to_done_without_a_reload(
     _fits(page)
     _shot(page, f"playbook-run-1-queued-{size[0]}")
     _passes_axe(page, "the queued run")
+    run_page = page.url
+
+    # Its preview now leads to the run instead of offering to start it again.
+    page.go_back()
+    page.reload()
+    expect(page.get_by_role("link", name="follow it on its page")).to_be_visible()
+    expect(page.get_by_role("button", name="Resume Create running notes for the lead")).to_have_count(0)
+    _fits(page)
+    _shot(page, f"playbook-run-1b-preview-of-queued-{size[0]}")
+    page.get_by_role("link", name="follow it on its page").click()
+    assert page.url == run_page
 
     page.evaluate("window.sameDocument = true")  # gone if the page were loaded again
     run_due_work(raise_errors=True)

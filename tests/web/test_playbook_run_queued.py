@@ -106,6 +106,17 @@ def test_a_running_run_is_not_queued_again(alice_client, harbor):
     assert PlaybookRun.objects.get().status == PlaybookRun.Status.RUNNING
 
 
+def test_the_preview_of_a_queued_run_leads_to_its_page_instead_of_offering_resume(alice_client, harbor):
+    alice_client.post(_run_url(harbor, "meet-with-lead"))
+    run = PlaybookRun.objects.get()
+
+    preview = alice_client.get(reverse("playbook-preview", args=[harbor.reference, "meet-with-lead"]))
+
+    page = preview.content.decode()
+    assert f'is queued for PD-1: <a href="{_page_url(run)}">follow it on its page</a>' in page
+    assert "Resume Meet with the lead" not in page and "<button" not in page.split("<main")[1]
+
+
 def test_the_run_page_shows_each_state_and_asks_again_only_while_unfinished(alice_client, harbor):
     alice_client.post(_run_url(harbor, "meet-with-lead"))
     run = PlaybookRun.objects.get()
