@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import datetime as dt
 import io
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from partnerdesk.cli import main
+from partnerdesk.lib import clock
 from partnerdesk.pipeline import services
 from partnerdesk.profile import get_profile
 
@@ -23,6 +26,45 @@ def data_folder(settings, tmp_path, monkeypatch) -> Path:
     settings.EMAIL_URL = None
     monkeypatch.setenv("PARTNERDESK_HOME", str(home))
     return home
+
+
+class Clock:
+    """partnerdesk's clock (`partnerdesk.lib.clock`) stopped at one moment until a test moves it.
+
+    `today()` is the date of `now()` in the project's time zone, as lib/clock.py computes it."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self._now = start
+
+    def now(self) -> dt.datetime:
+        return self._now
+
+    def today(self) -> dt.date:
+        return timezone.localdate(self._now)
+
+    def set(self, moment: dt.datetime | dt.date) -> None:
+        """Stop at an aware datetime, or at 09:00 of a date (a working morning) in the project's
+        time zone, so that `today()` is that date."""
+        if not isinstance(moment, dt.datetime):
+            moment = timezone.make_aware(dt.datetime.combine(moment, dt.time(9)))
+        elif timezone.is_naive(moment):
+            raise ValueError(f"the test clock takes an aware datetime, not {moment!r}")
+        self._now = moment
+
+    def advance(self, **delta: float) -> dt.datetime:
+        """Move forward by `dt.timedelta(**delta)` (days=, hours=, minutes=, seconds=); returns now."""
+        self._now += dt.timedelta(**delta)
+        return self._now
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch) -> Clock:
+    """partnerdesk's clock stopped at 2026-12-01 09:00 UTC; `set(day or moment)` and
+    `advance(days=1)` move it. Only code that reads the time through lib/clock sees it."""
+    frozen = Clock(dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC))
+    monkeypatch.setattr(clock, "now", frozen.now)
+    monkeypatch.setattr(clock, "today", frozen.today)
+    return frozen
 
 
 @dataclass

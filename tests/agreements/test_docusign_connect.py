@@ -118,7 +118,7 @@ def test_envelope_completed_is_the_executed_close_once(out_for_signature, prospe
 
 @pytest.mark.django_db
 def test_a_completion_that_fails_to_apply_is_kept_and_applied_on_a_later_pass(
-    out_for_signature, prospect, monkeypatch
+    out_for_signature, prospect, monkeypatch, frozen_clock
 ):
     monkeypatch.setenv("DOCUSIGN_CONNECT_HMAC_KEYS", KEY)
     real_close = signature_events.agreement_executed
@@ -140,7 +140,7 @@ def test_a_completion_that_fails_to_apply_is_kept_and_applied_on_a_later_pass(
     monkeypatch.setattr(signature_events, "agreement_executed", real_close)
     run_due_work(raise_errors=True)
     assert SignatureEvent.objects.get().applied_at is None, "not before its next attempt is due"
-    monkeypatch.setattr(clock, "now", lambda: event.next_attempt_at + dt.timedelta(seconds=1))
+    frozen_clock.set(event.next_attempt_at + dt.timedelta(seconds=1))
     run_due_work(raise_errors=True)
 
     event.refresh_from_db()

@@ -289,8 +289,8 @@ def test_a_running_note_without_running_notes_creates_them_first(harbor, alice_a
     assert [entry.kind for entry in harbor.timeline.all()] == ["created", "document", "running_note"]
 
 
-def test_the_running_notes_date_defaults_to_today(harbor, alice_actor, monkeypatch):
-    monkeypatch.setattr("partnerdesk.lib.clock.today", lambda: dt.date(2026, 11, 24))
+def test_the_running_notes_date_defaults_to_today(harbor, alice_actor, frozen_clock):
+    frozen_clock.set(dt.date(2026, 11, 24))
     document = services.running_notes_append(engagement=harbor, text="  Met   with Lee \n", actor=alice_actor)
     assert RunningNoteEntry.objects.get(document=document).line == "2026-11-24 Met with Lee"
 

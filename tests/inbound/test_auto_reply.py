@@ -3,7 +3,6 @@ mail, at most once per sender per day, and marked so nobody answers it."""
 
 from __future__ import annotations
 
-import datetime as dt
 import email
 import email.policy
 
@@ -11,7 +10,6 @@ import pytest
 
 from partnerdesk.inbound import auto_reply
 from partnerdesk.inbound.parsing import parse_message
-from partnerdesk.lib import clock
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.pipeline.models import Engagement
 from partnerdesk.profile import DEFAULT_PROFILE_PATH
@@ -59,14 +57,13 @@ def test_when_turned_on_the_unknown_sender_is_acknowledged_in_the_thread_as_an_a
     assert "This is an automatic acknowledgement" in body and reference in body
 
 
-def test_an_unknown_sender_is_acknowledged_at_most_once_a_day(turned_on, monkeypatch):
+def test_an_unknown_sender_is_acknowledged_at_most_once_a_day(turned_on, frozen_clock):
     first = receive(inquiry(1))
     engagement = Engagement.objects.get()
     again = parse_message(inquiry(2, sender="Renée Müller <Renee@Wien.example.at>"))
     assert not auto_reply.auto_reply_queue(message=first, parsed=again, engagement=engagement)
     assert OutboxMessage.objects.count() == 1
-    tomorrow = clock.today() + dt.timedelta(days=1)
-    monkeypatch.setattr(clock, "today", lambda: tomorrow)
+    frozen_clock.advance(days=1)
     assert auto_reply.auto_reply_queue(message=first, parsed=again, engagement=engagement)
     assert OutboxMessage.objects.count() == 2
     # A known contact's later mail joins the Lead and is not acknowledged at all.

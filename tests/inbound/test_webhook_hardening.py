@@ -16,7 +16,6 @@ from partnerdesk.inbound.models import Booking, WebhookDelivery
 from partnerdesk.integrations.calendly.webhook import SignatureError, signature_for, signature_verify
 from partnerdesk.integrations.docusign.connect import signature
 from partnerdesk.integrations.docusign.views import MAX_BODY_BYTES
-from partnerdesk.lib import clock
 from partnerdesk.lib.webhook_input import MAX_DEPTH, MalformedBody, json_object
 from partnerdesk.mail.worker import run_due_work
 from partnerdesk.pipeline.models import Contact, Engagement
@@ -40,9 +39,9 @@ MALFORMED_BODIES = [
 
 
 @pytest.fixture
-def calendly(monkeypatch):
+def calendly(monkeypatch, frozen_clock):
     monkeypatch.setenv("CALENDLY_WEBHOOK_SIGNING_KEY", CALENDLY_KEY)
-    monkeypatch.setattr(clock, "now", lambda: NOW)
+    frozen_clock.set(NOW)
     client = Client(enforce_csrf_checks=True)
 
     def post(body: bytes, header: str | None = None, **extra):

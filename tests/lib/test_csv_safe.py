@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from partnerdesk.lib import clock, csv_safe
+from partnerdesk.lib import csv_safe
 from partnerdesk.pipeline import services
 from partnerdesk.pipeline.importing import parse_lead_rows
 
@@ -82,11 +82,10 @@ def test_the_export_quotes_formulas_and_imports_back_as_the_names_were(cli, alic
 
 
 @pytest.mark.django_db
-def test_the_report_csv_quotes_a_partner_named_like_a_formula(cli, monkeypatch):
+@pytest.mark.usefixtures("frozen_clock")  # the agreement ends within the report's twelve months
+def test_the_report_csv_quotes_a_partner_named_like_a_formula(cli):
     from tests.partnership.conftest import make_partner
 
-    monkeypatch.setattr(clock, "now", lambda: dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC))
-    monkeypatch.setattr(clock, "today", lambda: dt.date(2026, 12, 1))
     make_partner(organization=FORMULA, term_end=dt.date(2027, 6, 30))
     result = cli("report", "renewals", "--format", "csv")
     assert result.code == 0, result.err

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import subprocess
 from pathlib import Path
 
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from partnerdesk.lib import clock
 from partnerdesk.pipeline import services
 from tests.smtp_server import (  # noqa: F401 - fixtures used by the tests here
     Received,
@@ -53,26 +51,6 @@ def tls_certificate(tmp_path_factory) -> tuple[Path, Path]:
         capture_output=True,
     )  # fmt: skip
     return cert, key
-
-
-class Clock:
-    def __init__(self, start: dt.datetime) -> None:
-        self.current = start
-
-    def __call__(self) -> dt.datetime:
-        return self.current
-
-    def advance(self, **delta: float) -> dt.datetime:
-        self.current += dt.timedelta(**delta)
-        return self.current
-
-
-@pytest.fixture
-def frozen_clock(monkeypatch) -> Clock:
-    """partnerdesk's clock stopped at 2026-11-20 17:00 UTC; `advance(minutes=5)` moves it."""
-    fake = Clock(dt.datetime(2026, 11, 20, 17, 0, tzinfo=dt.UTC))
-    monkeypatch.setattr(clock, "now", fake)
-    return fake
 
 
 @pytest.fixture

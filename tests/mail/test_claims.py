@@ -31,7 +31,7 @@ def test_messages_claimed_by_a_worker_that_died_before_sending_go_out_after_the_
 ):
     first, second = _queue("First"), _queue("Second")
     dead = Claims()
-    assert [message.pk for message in dead.take([first.pk, second.pk], frozen_clock.current)] == [
+    assert [message.pk for message in dead.take([first.pk, second.pk], frozen_clock.now())] == [
         first.pk,
         second.pk,
     ]
@@ -58,7 +58,7 @@ def test_a_message_whose_try_had_started_is_sent_again_with_the_same_message_id_
 ):
     queued = _queue()
     dead = Claims()
-    [claimed] = dead.take([queued.pk], frozen_clock.current)
+    [claimed] = dead.take([queued.pk], frozen_clock.now())
     assert dead.start(claimed)
     dead.close()  # killed during the SMTP transaction: the server may or may not have the message
 
@@ -79,7 +79,7 @@ def test_a_message_whose_try_had_started_is_sent_again_with_the_same_message_id_
 def test_a_claim_renewed_by_its_heartbeat_stays_with_its_worker(smtp_server, frozen_clock):
     queued = _queue()
     holder = Claims()
-    [claimed] = holder.take([queued.pk], frozen_clock.current)
+    [claimed] = holder.take([queued.pk], frozen_clock.now())
     frozen_clock.advance(seconds=90)
     assert holder.renew() == 1
     frozen_clock.advance(seconds=90)  # three minutes after the claim, 90 s after its renewal
@@ -99,7 +99,7 @@ def test_a_worker_whose_claim_was_taken_back_neither_sends_the_message_nor_recor
 ):
     queued = _queue()
     stalled = Claims()
-    [claimed] = stalled.take([queued.pk], frozen_clock.current)
+    [claimed] = stalled.take([queued.pk], frozen_clock.now())
     frozen_clock.advance(minutes=3)  # e.g. the machine was suspended: no heartbeat
     assert outbox_deliver_due().sent == 1
 

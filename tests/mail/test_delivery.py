@@ -52,7 +52,7 @@ def test_the_server_gets_the_envelope_headers_and_body_and_the_message_is_sent(
     )
 
     queued.refresh_from_db()
-    assert (queued.status, queued.attempts, queued.sent_at) == (Status.SENT, 1, frozen_clock.current)
+    assert (queued.status, queued.attempts, queued.sent_at) == (Status.SENT, 1, frozen_clock.now())
     assert outbox_deliver_due().handled == 0
     assert len(smtp_server.handler.attempts) == 1
 
@@ -73,7 +73,7 @@ def test_a_451_answer_keeps_the_message_ready_until_a_later_try_delivers_it_once
     assert queued.status == Status.READY
     assert queued.attempts == 1
     assert queued.last_error == "451 4.3.0 Mailbox busy, try later"
-    assert queued.next_attempt_at == frozen_clock.current + dt.timedelta(minutes=1)
+    assert queued.next_attempt_at == frozen_clock.now() + dt.timedelta(minutes=1)
 
     smtp_server.handler.data_answer = None
     frozen_clock.advance(seconds=59)
@@ -127,8 +127,8 @@ def test_tries_wait_longer_each_time_and_stop_at_the_cap(smtp_server, frozen_clo
     for _ in range(MAX_ATTEMPTS - 1):
         assert outbox_deliver_due().retried == 1
         queued.refresh_from_db()
-        waits.append(queued.next_attempt_at - frozen_clock.current)
-        frozen_clock.current = queued.next_attempt_at
+        waits.append(queued.next_attempt_at - frozen_clock.now())
+        frozen_clock.set(queued.next_attempt_at)
     assert waits == list(RETRY_DELAYS)
     assert waits == sorted(waits)
 
@@ -157,14 +157,14 @@ def test_a_message_stuck_in_sending_is_taken_back_after_the_claim_lease(smtp_ser
     OutboxMessage.objects.filter(pk=queued.pk).update(
         status=Status.SENDING,
         attempts=1,
-        claimed_at=frozen_clock.current,
-        attempt_started_at=frozen_clock.current,
+        claimed_at=frozen_clock.now(),
+        attempt_started_at=frozen_clock.now(),
     )
     frozen_clock.advance(minutes=1)
     assert outbox_deliver_due().handled == 0
     assert smtp_server.handler.attempts == []
 
-    frozen_clock.current += CLAIM_LEASE
+    frozen_clock.set(frozen_clock.now() + CLAIM_LEASE)
     report = outbox_deliver_due()
     assert (report.reclaimed, report.resent, report.sent) == (1, 1, 1)
     queued.refresh_from_db()

@@ -23,7 +23,7 @@ from partnerdesk.technical.services import technical_answer_set, technical_hando
 from partnerdesk.web.invitations import invitation_send
 from tests.conftest import profile_text_checking_senders
 from tests.inbound.conftest import eml, receive
-from tests.partnership.conftest import TimeMachine, make_partner
+from tests.partnership.conftest import make_partner
 
 pytestmark = pytest.mark.django_db
 
@@ -83,8 +83,7 @@ def _prospect(engagement: Engagement, actor: services.Actor) -> None:
     services.engagement_move(engagement=engagement, to=Stage.PROSPECT, actor=actor)
 
 
-def _send_one_of_each(cli, monkeypatch) -> None:
-    time_machine = TimeMachine(monkeypatch, dt.date(2026, 12, 1))
+def _send_one_of_each(cli, frozen_clock) -> None:
     alice = get_user_model().objects.create_user("alice", email="alice@2i2c.org")
     actor = services.Actor(label="alice")
     # A team member's command (the canned response and the reply), and an unknown sender's inquiry.
@@ -100,7 +99,7 @@ def _send_one_of_each(cli, monkeypatch) -> None:
     _prospect(river, actor)
     assert cli("playbook", "run", "send-draft-contract", river.reference).code == 0
     assert cli("playbook", "run", "technical-exchange", river.reference).code == 0
-    time_machine.forward(8)
+    frozen_clock.advance(days=8)
     run_due_work()
     for key, value in {
         "community": "Hydrology students",
@@ -123,13 +122,13 @@ def _send_one_of_each(cli, monkeypatch) -> None:
         dt.date(2027, 4, 1),
         agreement.term_end - dt.timedelta(days=120),
     ):
-        time_machine.to(day)
+        frozen_clock.set(day)
         run_due_work()
 
 
-def test_no_part_of_any_message_shows_markdown_syntax(cli, profile_file, monkeypatch, smtp_server):
+def test_no_part_of_any_message_shows_markdown_syntax(cli, profile_file, frozen_clock, smtp_server):
     _profile(profile_file)
-    _send_one_of_each(cli, monkeypatch)
+    _send_one_of_each(cli, frozen_clock)
     run_due_work()  # deliver what is still queued
 
     queued = list(OutboxMessage.objects.all())

@@ -48,7 +48,7 @@ def test_a_queued_message_is_one_ready_row_with_its_bytes_and_one_timeline_entry
         actor=Actor(label="alice"),
     )
     assert message.status == OutboxMessage.Status.READY
-    assert message.next_attempt_at == frozen_clock.current
+    assert message.next_attempt_at == frozen_clock.now()
     assert message.subject == f"[{engagement.reference}] Thank you for your interest"
     assert message.envelope_from == "partnerships@2i2c.org"
     assert message.envelope_to == ["lee@harbor.example.edu", "partnerships@2i2c.org", "archive@2i2c.org"]

@@ -9,31 +9,34 @@ from django.contrib.auth import get_user_model
 from partnerdesk.agreements import closing, status
 from partnerdesk.agreements import services as agreements
 from partnerdesk.agreements.models import Agreement
-from partnerdesk.lib import clock
 from partnerdesk.pipeline import services
 from partnerdesk.pipeline.qualification import Answer
 from partnerdesk.pipeline.stages import Stage
 from tests.agreements.conftest import docx_bytes
 
 
-class TimeMachine:
-    """partnerdesk's clock (`partnerdesk.lib.clock`) set to a day, 09:00 UTC; move it with `to`."""
+class _DaysOnTheFrozenClock:
+    """`frozen_clock` under its old name and verbs (`to(day)`, `forward(days)`, `day`)."""
 
-    def __init__(self, monkeypatch, day: dt.date) -> None:
-        self.day = day
-        monkeypatch.setattr(clock, "now", lambda: dt.datetime.combine(self.day, dt.time(9), tzinfo=dt.UTC))
-        monkeypatch.setattr(clock, "today", lambda: self.day)
+    def __init__(self, frozen) -> None:
+        self.frozen = frozen
 
     def to(self, day: dt.date) -> None:
-        self.day = day
+        self.frozen.set(day)
 
     def forward(self, days: int) -> None:
-        self.day += dt.timedelta(days=days)
+        self.frozen.advance(days=days)
+
+    @property
+    def day(self) -> dt.date:
+        return self.frozen.today()
 
 
 @pytest.fixture
-def time_machine(monkeypatch) -> TimeMachine:
-    return TimeMachine(monkeypatch, dt.date(2026, 12, 1))
+def time_machine(frozen_clock) -> _DaysOnTheFrozenClock:
+    """Kept only for test_launch_and_renewal.py (being edited by another change): new tests use
+    `frozen_clock` (`set`, `advance`, `today`)."""
+    return _DaysOnTheFrozenClock(frozen_clock)
 
 
 def make_partner(
@@ -101,7 +104,7 @@ def alice(db):
 
 
 @pytest.fixture
-def partner(db, alice, time_machine):
+def partner(db, alice, frozen_clock):
     return make_partner(owner=alice)
 
 

@@ -79,7 +79,7 @@ def _kind(received) -> str:
 
 
 def test_an_agreement_signed_400_days_ago_sends_one_item_of_each_kind_and_lists_the_rest_as_missed(
-    alice, time_machine, smtp_server, cli
+    alice, frozen_clock, smtp_server, cli
 ):
     engagement, agreement = _signed_a_year_ago(alice)
 
@@ -119,12 +119,12 @@ def test_an_agreement_signed_400_days_ago_sends_one_item_of_each_kind_and_lists_
 
 
 def test_after_downtime_the_catch_up_sends_the_most_recent_renewal_reminder_with_the_true_day_count(
-    alice, time_machine
+    alice, frozen_clock
 ):
     engagement, agreement = make_partner(owner=alice, value=None, contacts=LEE)
     run_due_work(raise_errors=True)
     # The worker is down from before the 120-day reminder until 20 days before the end.
-    time_machine.to(agreement.term_end - dt.timedelta(days=20))
+    frozen_clock.set(agreement.term_end - dt.timedelta(days=20))
     run_due_work(raise_errors=True)
 
     [reminder] = OutboxMessage.objects.filter(subject__contains="Renewal:")
@@ -137,14 +137,14 @@ def test_after_downtime_the_catch_up_sends_the_most_recent_renewal_reminder_with
     ) == [60, 90, 120]
 
 
-def test_day_counts_in_every_reminder_text_match_the_dates_in_it(alice, time_machine, smtp_server):
+def test_day_counts_in_every_reminder_text_match_the_dates_in_it(alice, frozen_clock, smtp_server):
     engagement, agreement = make_partner(owner=alice, contacts=LEE)
     # Runs on a few days only, so most reminders go out late.
     for day in (dt.date(2027, 1, 1), dt.date(2027, 2, 20), dt.date(2027, 3, 9), dt.date(2028, 10, 17)):
-        time_machine.to(day)
+        frozen_clock.set(day)
         run_due_work(raise_errors=True)
     # A missed one sent by a person later counts from that day too.
-    time_machine.to(dt.date(2028, 11, 5))
+    frozen_clock.set(dt.date(2028, 11, 5))
     [older] = Tickler.objects.filter(kind="renewal", status="missed").order_by("due_on")[:1]
     partnership.tickler_send_missed(tickler=older, actor=ALICE)
     run_due_work(raise_errors=True)
@@ -173,7 +173,7 @@ def test_day_counts_in_every_reminder_text_match_the_dates_in_it(alice, time_mac
 # 2. A person sends, skips or marks done a missed item
 
 
-def test_a_person_sends_skips_or_marks_done_each_missed_item(alice, time_machine, cli):
+def test_a_person_sends_skips_or_marks_done_each_missed_item(alice, frozen_clock, cli):
     engagement, _ = _signed_a_year_ago(alice)
     run_due_work(raise_errors=True)
     first, second, third, *_ = [t for t in missed_items(engagement) if t.kind == "invoice"]
@@ -201,7 +201,7 @@ def test_a_person_sends_skips_or_marks_done_each_missed_item(alice, time_machine
 
 
 def test_the_preview_shows_what_the_next_90_days_send_before_the_agreement_is_signed(
-    alice, time_machine, cli
+    alice, frozen_clock, cli
 ):
     engagement, agreement = _signed_a_year_ago(alice)
     rows = agreement_preview(agreement)
@@ -218,7 +218,7 @@ def test_the_preview_shows_what_the_next_90_days_send_before_the_agreement_is_si
     assert not Tickler.objects.exists()  # a preview plans nothing
 
 
-def test_the_preview_works_on_terms_not_saved_yet(alice, time_machine):
+def test_the_preview_works_on_terms_not_saved_yet(alice, frozen_clock):
     engagement, _ = make_partner(owner=alice)
     draft = Agreement(
         engagement=engagement,
@@ -240,10 +240,10 @@ def test_the_preview_works_on_terms_not_saved_yet(alice, time_machine):
 
 
 def test_an_invoice_under_net_45_is_due_45_days_after_issue_in_the_pdf_the_email_and_the_list(
-    alice, time_machine, cli
+    alice, frozen_clock, cli
 ):
     engagement, agreement = make_partner(owner=alice, payment_terms_days=45, po_number="PO-7781")
-    time_machine.to(dt.date(2027, 1, 1))
+    frozen_clock.set(dt.date(2027, 1, 1))
     run_due_work(raise_errors=True)
 
     [invoice] = Invoice.objects.all()
@@ -260,7 +260,7 @@ def test_an_invoice_under_net_45_is_due_45_days_after_issue_in_the_pdf_the_email
     assert (row["due_on"], row["terms"], row["po_number"]) == ("2027-02-15", "net 45", "PO-7781")
 
 
-def test_a_fixed_due_date_and_the_billing_contact_come_from_the_agreement(alice, time_machine, cli):
+def test_a_fixed_due_date_and_the_billing_contact_come_from_the_agreement(alice, frozen_clock, cli):
     engagement, agreement = make_partner(owner=alice)
     result = cli(
         "agreement",
@@ -275,7 +275,7 @@ def test_a_fixed_due_date_and_the_billing_contact_come_from_the_agreement(alice,
     assert "payment due on: - -> 2027-03-31" in result.out
     refused = cli("agreement", "set", engagement.reference, "--value", "1")
     assert refused.code == 1 and "can no longer change" in refused.err
-    time_machine.to(dt.date(2027, 1, 1))
+    frozen_clock.set(dt.date(2027, 1, 1))
     run_due_work(raise_errors=True)
     [invoice] = Invoice.objects.all()
     assert (invoice.due_on, invoice.terms, invoice.billing_contact) == (
@@ -287,7 +287,7 @@ def test_a_fixed_due_date_and_the_billing_contact_come_from_the_agreement(alice,
     assert "payment terms: due by 2027-03-31" in shown and "billed to: ap@harbor.example.edu" in shown
 
 
-def test_milestone_invoices_carry_their_own_amounts(alice, time_machine):
+def test_milestone_invoices_carry_their_own_amounts(alice, frozen_clock):
     engagement, agreement = make_partner(
         owner=alice,
         value=Decimal("9000.00"),
@@ -309,7 +309,7 @@ def test_milestone_invoices_carry_their_own_amounts(alice, time_machine):
         invoice_amounts=[Decimal(3000), Decimal(6000)],
     )
     for day in (dt.date(2027, 2, 15), dt.date(2027, 6, 1)):
-        time_machine.to(day)
+        frozen_clock.set(day)
         run_due_work(raise_errors=True)
     assert list(Invoice.objects.values_list("issued_on", "total")) == [
         (dt.date(2027, 2, 15), Decimal("3000.00")),
@@ -317,14 +317,14 @@ def test_milestone_invoices_carry_their_own_amounts(alice, time_machine):
     ]
 
 
-def test_a_void_invoice_keeps_its_number_and_the_next_one_follows_it(alice, time_machine, cli):
+def test_a_void_invoice_keeps_its_number_and_the_next_one_follows_it(alice, frozen_clock, cli):
     make_partner(owner=alice, invoice_schedule="quarterly")
-    time_machine.to(dt.date(2027, 1, 1))
+    frozen_clock.set(dt.date(2027, 1, 1))
     run_due_work(raise_errors=True)
     result = cli("invoice", "void", "2027-0001", "--reason", "wrong purchase order")
     assert result.code == 0, result.err
     assert cli("invoice", "mark-paid", "2027-0001").err.strip().endswith("already void")
-    time_machine.to(dt.date(2027, 4, 1))
+    frozen_clock.set(dt.date(2027, 4, 1))
     run_due_work(raise_errors=True)
     assert list(Invoice.objects.values_list("number", "status")) == [
         ("2027-0001", "void"),
@@ -339,10 +339,10 @@ def test_a_void_invoice_keeps_its_number_and_the_next_one_follows_it(alice, time
 
 
 def test_renewed_makes_the_next_term_moves_the_renewal_to_partner_and_plans_its_items(
-    alice, time_machine, cli
+    alice, frozen_clock, cli
 ):
     engagement, agreement = make_partner(owner=alice)
-    time_machine.to(agreement.term_end - dt.timedelta(days=120))
+    frozen_clock.set(agreement.term_end - dt.timedelta(days=120))
     run_due_work(raise_errors=True)
     successor = Renewal.objects.get().renewal_engagement
 
@@ -350,7 +350,7 @@ def test_renewed_makes_the_next_term_moves_the_renewal_to_partner_and_plans_its_
 
     assert result.code == 0, result.err
     successor.refresh_from_db()
-    assert successor.stage == "partner" and successor.executed_close_on == time_machine.day
+    assert successor.stage == "partner" and successor.executed_close_on == frozen_clock.today()
     following = Agreement.objects.get(engagement=successor)
     assert (
         following.status,
@@ -377,12 +377,12 @@ def test_renewed_makes_the_next_term_moves_the_renewal_to_partner_and_plans_its_
     )
 
     # On the first day of the next term its first invoice goes out, from the renewal engagement.
-    time_machine.to(dt.date(2029, 1, 1))
+    frozen_clock.set(dt.date(2029, 1, 1))
     run_due_work(raise_errors=True)
     assert Invoice.objects.filter(engagement=successor, issued_on=dt.date(2029, 1, 1)).count() == 1
 
 
-def test_changed_makes_the_next_term_with_its_new_terms(alice, time_machine):
+def test_changed_makes_the_next_term_with_its_new_terms(alice, frozen_clock):
     engagement, agreement = make_partner(owner=alice)
     result = renewal_record(
         engagement=engagement,
@@ -407,9 +407,9 @@ def test_changed_makes_the_next_term_with_its_new_terms(alice, time_machine):
     assert amounts == [Decimal("7500.00")] * 4
 
 
-def test_ended_stops_every_future_item_and_says_so_on_the_timeline(alice, time_machine, cli):
+def test_ended_stops_every_future_item_and_says_so_on_the_timeline(alice, frozen_clock, cli):
     engagement, agreement = make_partner(owner=alice)
-    time_machine.to(dt.date(2027, 1, 1))
+    frozen_clock.set(dt.date(2027, 1, 1))
     run_due_work(raise_errors=True)  # the first invoice, unpaid
 
     result = cli("renewal", "record", engagement.reference, "ended", "--reason", "no budget next year")
@@ -427,7 +427,7 @@ def test_ended_stops_every_future_item_and_says_so_on_the_timeline(alice, time_m
     engagement.refresh_from_db()
     assert engagement.stage == "closed"
     before = OutboxMessage.objects.exclude(subject__contains="is overdue").count()
-    time_machine.to(dt.date(2028, 12, 31))
+    frozen_clock.set(dt.date(2028, 12, 31))
     run_due_work(raise_errors=True)
     assert OutboxMessage.objects.exclude(subject__contains="is overdue").count() == before
 
@@ -436,12 +436,12 @@ def test_ended_stops_every_future_item_and_says_so_on_the_timeline(alice, time_m
 
 
 def test_worker_once_sends_the_mail_of_a_fresh_due_tickler_in_the_same_run(
-    alice, time_machine, smtp_server, cli
+    alice, frozen_clock, smtp_server, cli
 ):
     make_partner(owner=alice, value=None, contacts=LEE)
     run_due_work(raise_errors=True)  # the launch playbook, queued at the close, and its kickoff email
     smtp_server.handler.attempts.clear()
-    time_machine.to(dt.date(2027, 4, 1))  # the first check-in is due
+    frozen_clock.set(dt.date(2027, 4, 1))  # the first check-in is due
 
     result = cli("worker", "--once")
 
@@ -455,12 +455,12 @@ def test_worker_once_sends_the_mail_of_a_fresh_due_tickler_in_the_same_run(
     assert "outbox: 1 sent" in result.err
 
 
-def test_a_renewal_that_cannot_move_to_partner_records_nothing(alice, time_machine):
+def test_a_renewal_that_cannot_move_to_partner_records_nothing(alice, frozen_clock):
     from partnerdesk.pipeline import services
     from partnerdesk.pipeline.stages import Stage
 
     engagement, agreement = make_partner(owner=alice)
-    time_machine.to(agreement.term_end - dt.timedelta(days=120))
+    frozen_clock.set(agreement.term_end - dt.timedelta(days=120))
     run_due_work(raise_errors=True)
     successor = Renewal.objects.get().renewal_engagement
     services.engagement_move(engagement=successor, to=Stage.CLOSED, actor=ALICE, reason="opened by mistake")

@@ -63,7 +63,7 @@ RULES = PartnershipRules(
 # forecast
 
 
-def test_the_forecast_weights_each_deal_by_its_stage_in_its_expected_close_month(time_machine):
+def test_the_forecast_weights_each_deal_by_its_stage_in_its_expected_close_month(frozen_clock):
     partner, _ = make_partner()  # term starts 2027-01-01, 24000.00 USD, at Partner
     qualified, _ = _open_deal(
         "Delta College",
@@ -102,7 +102,7 @@ def test_the_forecast_weights_each_deal_by_its_stage_in_its_expected_close_month
 
 
 def test_the_forecast_leaves_out_closed_engagements_withdrawn_agreements_and_deals_without_a_value(
-    time_machine,
+    frozen_clock,
 ):
     closed, _ = _open_deal(
         "Delta College", "sam@delta.example.edu", stage=Stage.PROSPECT, value="5000", currency="USD"
@@ -119,7 +119,7 @@ def test_the_forecast_leaves_out_closed_engagements_withdrawn_agreements_and_dea
     assert forecast_report(rules=RULES) == []
 
 
-def test_the_stage_probabilities_come_from_the_rules(time_machine):
+def test_the_stage_probabilities_come_from_the_rules(frozen_clock):
     _open_deal(
         "Delta College", "sam@delta.example.edu", stage=Stage.PROSPECT, value="1000.00", currency="USD"
     )
@@ -134,7 +134,7 @@ def test_the_stage_probabilities_come_from_the_rules(time_machine):
 
 
 def test_the_renewals_calendar_lists_terms_ending_within_twelve_months_with_reminders_and_outcome(
-    time_machine, alice
+    frozen_clock, alice
 ):
     harbor, _ = make_partner(owner=alice)  # ends 2028-12-31
     make_partner(
@@ -143,7 +143,7 @@ def test_the_renewals_calendar_lists_terms_ending_within_twelve_months_with_remi
         term_end=dt.date(2030, 6, 30),
         owner=alice,
     )
-    time_machine.to(dt.date(2028, 9, 10))  # the 120-day reminder (2028-09-02) is past
+    frozen_clock.set(dt.date(2028, 9, 10))  # the 120-day reminder (2028-09-02) is past
     run_due_work(raise_errors=True)
 
     [row] = renewals_report()
@@ -161,7 +161,7 @@ def test_the_renewals_calendar_lists_terms_ending_within_twelve_months_with_remi
     assert (row["renewal"], row["outcome"]) == (renewal.reference, "undecided")
 
 
-def test_an_agreement_ending_later_than_twelve_months_is_not_in_the_calendar_yet(time_machine):
+def test_an_agreement_ending_later_than_twelve_months_is_not_in_the_calendar_yet(frozen_clock):
     make_partner()  # ends 2028-12-31
     ticklers_plan()
     assert renewals_report(today=dt.date(2027, 12, 30)) == []
@@ -172,7 +172,7 @@ def test_an_agreement_ending_later_than_twelve_months_is_not_in_the_calendar_yet
 # invoices
 
 
-def test_outstanding_invoices_are_sent_or_overdue_with_a_total_per_currency(time_machine):
+def test_outstanding_invoices_are_sent_or_overdue_with_a_total_per_currency(frozen_clock):
     harbor, _ = make_partner()  # 24000 USD a year for two years: 12000.00 issued 2027-01-01
     delta, _ = make_partner(
         organization="Delta College",
@@ -190,7 +190,7 @@ def test_outstanding_invoices_are_sent_or_overdue_with_a_total_per_currency(time
         value=Decimal("999.99"),
     )
     for day in (dt.date(2027, 1, 1), dt.date(2027, 1, 10), dt.date(2027, 2, 15), dt.date(2027, 3, 1)):
-        time_machine.to(day)  # the worker issues each invoice on its day
+        frozen_clock.set(day)  # the worker issues each invoice on its day
         run_due_work(raise_errors=True)
     invoice_mark_paid(invoice=Invoice.objects.get(engagement=ocean), actor=ALICE)
     harbor_invoice = Invoice.objects.get(engagement=harbor)
@@ -209,14 +209,14 @@ def test_outstanding_invoices_are_sent_or_overdue_with_a_total_per_currency(time
     assert rows[0]["reference"] == harbor.reference and rows[0]["due_on"] == dt.date(2027, 1, 31)
 
 
-def test_invoice_totals_add_up_per_currency(time_machine):
+def test_invoice_totals_add_up_per_currency(frozen_clock):
     make_partner()
     make_partner(
         organization="Delta College",
         contacts=(("Sam Ortiz", "sam@delta.example.edu"),),
         value=Decimal("0.10"),
     )
-    time_machine.to(dt.date(2027, 1, 2))
+    frozen_clock.set(dt.date(2027, 1, 2))
     run_due_work(raise_errors=True)
 
     totals = [row for row in invoices_report() if row["kind"] == "total"]
@@ -246,13 +246,13 @@ def _answer(email: str, rating: int) -> None:
     check_in_answer(check_in=check_in, rating=rating)
 
 
-def test_satisfaction_per_quarter_counts_averages_and_names_the_lows(time_machine, partner):
+def test_satisfaction_per_quarter_counts_averages_and_names_the_lows(frozen_clock, partner):
     engagement, _ = partner
-    time_machine.to(dt.date(2027, 4, 1))  # the first quarterly check-in, to both contacts
+    frozen_clock.set(dt.date(2027, 4, 1))  # the first quarterly check-in, to both contacts
     run_due_work(raise_errors=True)
     _answer("lee@harbor.example.edu", 5)
     _answer("ana@harbor.example.edu", 2)
-    time_machine.to(dt.date(2027, 7, 1))
+    frozen_clock.set(dt.date(2027, 7, 1))
     run_due_work(raise_errors=True)
     _answer("lee@harbor.example.edu", 4)
 
@@ -287,14 +287,14 @@ def test_satisfaction_per_quarter_counts_averages_and_names_the_lows(time_machin
     ("name", "queries"), [("forecast", 1), ("renewals", 2), ("invoices", 1), ("satisfaction", 1)]
 )
 def test_each_report_takes_the_same_few_queries_however_many_partners(
-    time_machine, django_assert_num_queries, name, queries
+    frozen_clock, django_assert_num_queries, name, queries
 ):
     for number in range(3):
         make_partner(
             organization=f"University {number}",
             contacts=((f"Contact {number}", f"c{number}@u{number}.example.edu"),),
         )
-    time_machine.to(dt.date(2028, 9, 10))
+    frozen_clock.set(dt.date(2028, 9, 10))
     run_due_work(raise_errors=True)
     CheckIn.objects.filter(rating__isnull=True).update(rating=3)
 
@@ -308,7 +308,7 @@ def test_each_report_takes_the_same_few_queries_however_many_partners(
 # the command
 
 
-def test_report_prints_a_table_by_default(cli, time_machine):
+def test_report_prints_a_table_by_default(cli, frozen_clock):
     make_partner()
     result = cli("report", "forecast")
     assert result.code == 0, result.err
@@ -317,10 +317,10 @@ def test_report_prints_a_table_by_default(cli, time_machine):
     assert line.split()[:5] == ["2027-01", "USD", "1", "24000.00", "24000.00"]
 
 
-def test_report_csv_has_a_header_and_exact_amounts(cli, time_machine):
+def test_report_csv_has_a_header_and_exact_amounts(cli, frozen_clock):
     make_partner()
     for day in (dt.date(2027, 1, 1), dt.date(2027, 3, 1)):
-        time_machine.to(day)
+        frozen_clock.set(day)
         run_due_work(raise_errors=True)
 
     result = cli("report", "invoices", "--format", "csv")
@@ -334,13 +334,13 @@ def test_report_csv_has_a_header_and_exact_amounts(cli, time_machine):
     ]
 
 
-def test_report_json_is_an_array_with_amounts_as_strings(cli, time_machine):
+def test_report_json_is_an_array_with_amounts_as_strings(cli, frozen_clock):
     make_partner()
     result = cli("report", "renewals", "--format", "json")
     assert result.code == 0, result.err
     assert json.loads(result.out) == []
 
-    time_machine.to(dt.date(2028, 1, 1))
+    frozen_clock.set(dt.date(2028, 1, 1))
     [row] = json.loads(cli("report", "renewals", "--format", "json").out)
     assert row["term_end"] == "2028-12-31" and row["value"] == "24000.00"
     assert row["next_reminder"] == "2028-09-02"

@@ -35,7 +35,7 @@ def test_instalments_add_up_to_the_value_in_whole_cents():
     assert sum(parts) == Decimal("1000.00")
 
 
-def test_an_executed_agreement_gets_its_renewal_and_check_in_reminders(alice, time_machine):
+def test_an_executed_agreement_gets_its_renewal_and_check_in_reminders(alice, frozen_clock):
     engagement, agreement = make_partner(owner=alice, value=None)
     assert ticklers.ticklers_plan() > 0
     planned = {(t.kind, t.due_on) for t in Tickler.objects.all()}
@@ -49,7 +49,7 @@ def test_an_executed_agreement_gets_its_renewal_and_check_in_reminders(alice, ti
     assert ticklers.ticklers_plan() == 0  # nothing changed: nothing new
 
 
-def test_a_changed_term_replans_the_reminders_not_yet_fired(alice, time_machine):
+def test_a_changed_term_replans_the_reminders_not_yet_fired(alice, frozen_clock):
     from partnerdesk.agreements.models import Agreement
 
     engagement, agreement = make_partner(owner=alice, value=None)
@@ -63,7 +63,7 @@ def test_a_changed_term_replans_the_reminders_not_yet_fired(alice, time_machine)
     )
 
 
-def test_the_profile_sets_the_reminder_days_and_the_check_in_cadence(alice, time_machine, profile_file):
+def test_the_profile_sets_the_reminder_days_and_the_check_in_cadence(alice, frozen_clock, profile_file):
     from partnerdesk.agreements import partnership_rules as rules
     from partnerdesk.profile import DEFAULT_PROFILE_PATH
 
@@ -80,17 +80,17 @@ def test_the_profile_sets_the_reminder_days_and_the_check_in_cadence(alice, time
     assert Tickler.objects.filter(kind="check_in").count() == 3
 
 
-def _run_days(time_machine, first: dt.date, last: dt.date, step: int = 1) -> None:
+def _run_days(frozen_clock, first: dt.date, last: dt.date, step: int = 1) -> None:
     day = first
     while day <= last:
-        time_machine.to(day)
+        frozen_clock.set(day)
         run_due_work(raise_errors=True)
         day += dt.timedelta(days=step)
 
 
-def test_over_two_years_every_reminder_fires_once_on_its_day(alice, time_machine):
+def test_over_two_years_every_reminder_fires_once_on_its_day(alice, frozen_clock):
     engagement, agreement = make_partner(owner=alice, value=None)
-    _run_days(time_machine, dt.date(2026, 12, 1), dt.date(2029, 1, 31))
+    _run_days(frozen_clock, dt.date(2026, 12, 1), dt.date(2029, 1, 31))
     fired = list(Tickler.objects.all())
     assert len(fired) == 4 + 7
     assert all(t.fired_at is not None and t.fired_at.date() == t.due_on for t in fired), [
@@ -105,16 +105,16 @@ def test_over_two_years_every_reminder_fires_once_on_its_day(alice, time_machine
     assert OutboxMessage.objects.filter(idempotency_key__contains=":check-in:").count() == 7 * 2
 
 
-def test_after_40_days_of_downtime_only_the_latest_reminder_of_each_kind_goes_out(alice, time_machine):
+def test_after_40_days_of_downtime_only_the_latest_reminder_of_each_kind_goes_out(alice, frozen_clock):
     make_partner(owner=alice, value=None)
     # Up to the day before the first renewal reminder (120 days before 2028-12-31).
-    _run_days(time_machine, dt.date(2027, 1, 1), dt.date(2028, 9, 1), step=5)
+    _run_days(frozen_clock, dt.date(2027, 1, 1), dt.date(2028, 9, 1), step=5)
     assert Tickler.objects.filter(kind="renewal", fired_at__isnull=False).count() == 0
     before = OutboxMessage.objects.count()
-    time_machine.to(dt.date(2028, 9, 1) + dt.timedelta(days=40))  # 120 and 90 days before, and a check-in
+    frozen_clock.set(dt.date(2028, 9, 1) + dt.timedelta(days=40))  # 120 and 90 days before, and a check-in
     for _ in range(3):
         run_due_work(raise_errors=True)
-    fired = Tickler.objects.filter(fired_at__date=time_machine.day, status="fired")
+    fired = Tickler.objects.filter(fired_at__date=frozen_clock.today(), status="fired")
     assert sorted(fired.values_list("kind", "due_on")) == [
         ("check_in", dt.date(2028, 10, 1)),
         ("renewal", END - dt.timedelta(days=90)),
@@ -127,10 +127,10 @@ def test_after_40_days_of_downtime_only_the_latest_reminder_of_each_kind_goes_ou
     assert "(in 81 days)" in reminder.subject  # 2028-10-11 to 2028-12-31, not "90"
 
 
-def test_a_failing_reminder_rolls_back_and_is_tried_again_later(alice, time_machine, monkeypatch):
+def test_a_failing_reminder_rolls_back_and_is_tried_again_later(alice, frozen_clock, monkeypatch):
     make_partner(owner=alice, value=None)
     ticklers.ticklers_plan()
-    time_machine.to(dt.date(2027, 4, 1))
+    frozen_clock.set(dt.date(2027, 4, 1))
 
     def broken(tickler):
         OutboxMessage.objects.all().delete()  # a write that must not survive
@@ -143,13 +143,13 @@ def test_a_failing_reminder_rolls_back_and_is_tried_again_later(alice, time_mach
     assert check_in.fired_at is None and "mail composer down" in check_in.last_error
     assert ticklers.ticklers_fire_due().failed == 0  # not again until its retry time
     monkeypatch.setattr(ticklers, "_handlers", ticklers_handlers)
-    time_machine.forward(1)  # past the retry time
+    frozen_clock.advance(days=1)  # past the retry time
     assert ticklers.ticklers_fire_due().fired == 1
 
 
-def test_tickler_list_shows_what_is_coming(cli, alice, time_machine):
+def test_tickler_list_shows_what_is_coming(cli, alice, frozen_clock):
     make_partner(owner=alice, value=None)
-    time_machine.to(dt.date(2028, 7, 1))
+    frozen_clock.set(dt.date(2028, 7, 1))
     result = cli("tickler", "list", "--due-within", "90d")
     assert result.code == 0, result.err
     lines = result.out.strip().splitlines()

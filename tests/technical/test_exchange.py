@@ -40,18 +40,6 @@ def prospect(cli) -> str:
     return reference
 
 
-@pytest.fixture
-def travel(monkeypatch):
-    """Moves the clock forward by whole days."""
-
-    def go(days: int) -> None:
-        later = clock.now() + dt.timedelta(days=days)
-        monkeypatch.setattr(clock, "now", lambda: later)
-        monkeypatch.setattr(clock, "today", lambda: later.date())
-
-    return go
-
-
 def _body(message: OutboxMessage) -> str:
     parsed = message_from_bytes(bytes(message.raw), policy=policy.default)
     return parsed.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
@@ -106,13 +94,13 @@ def test_a_playbook_outside_the_prospect_stage_is_refused(cli):
 
 
 def test_the_reminder_goes_out_once_with_a_new_link_when_the_record_is_still_incomplete(
-    cli, prospect, travel
+    cli, prospect, frozen_clock
 ):
     _ok(cli("playbook", "run", "technical-exchange", prospect))
     first_links = {_form_link(message) for message in OutboxMessage.objects.all()}
-    travel(6)
+    frozen_clock.advance(days=6)
     assert technical_reminders_fire_due() == 0
-    travel(1)
+    frozen_clock.advance(days=1)
     assert technical_reminders_fire_due() == 1
     assert technical_reminders_fire_due() == 0
     reminders = OutboxMessage.objects.filter(subject__contains="Reminder").order_by("id")
@@ -129,28 +117,28 @@ def test_the_reminder_goes_out_once_with_a_new_link_when_the_record_is_still_inc
     assert browser.get(_form_link(reminders[1]) + "form/").status_code == 200
 
 
-def test_no_reminder_goes_out_when_the_record_is_complete(cli, prospect, travel):
+def test_no_reminder_goes_out_when_the_record_is_complete(cli, prospect, frozen_clock):
     _ok(cli("playbook", "run", "technical-exchange", prospect))
     for key, value in REQUIRED_ANSWERS.items():
         _ok(cli("tech", "set", prospect, key, value))
-    travel(8)
+    frozen_clock.advance(days=8)
     assert technical_reminders_fire_due() == 1
     assert TechnicalReminder.objects.get().outcome == "skipped: the record is complete"
     assert not OutboxMessage.objects.filter(subject__contains="Reminder").exists()
 
 
-def test_the_worker_fires_the_reminder_and_delivers_it(cli, prospect, travel, smtp_server):
+def test_the_worker_fires_the_reminder_and_delivers_it(cli, prospect, frozen_clock, smtp_server):
     _ok(cli("playbook", "run", "technical-exchange", prospect))
     _ok(cli("worker", "--once"))
     assert len(smtp_server.handler.delivered) == 2
-    travel(7)
+    frozen_clock.advance(days=7)
     _ok(cli("worker", "--once"))
     _ok(cli("worker", "--once"))
     reminders = [m for m in smtp_server.handler.delivered if "Reminder:" in m.message["Subject"]]
     assert len(reminders) == 2
 
 
-def test_the_profile_sets_the_delay(cli, prospect, travel, profile_file):
+def test_the_profile_sets_the_delay(cli, prospect, frozen_clock, profile_file):
     text = DEFAULT_PROFILE_PATH.read_text(encoding="utf-8")
     profile_file(text.replace("reminder_after_days = 7", "reminder_after_days = 3"))
     _ok(cli("playbook", "run", "technical-exchange", prospect))

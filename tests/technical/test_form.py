@@ -3,7 +3,6 @@ what is known, fills the record once, and reaches nothing of another engagement.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
@@ -145,7 +144,7 @@ def test_a_link_is_not_made_for_someone_who_is_not_a_contact_of_the_engagement(h
         _link(harbor, "dee@delta.example.edu")
 
 
-def test_an_expired_or_revoked_link_is_not_found(harbor, monkeypatch):
+def test_an_expired_or_revoked_link_is_not_found(harbor, frozen_clock):
     revoked = _link(harbor, "lee@harbor.example.edu")
     browser = _opened(revoked)
     expiring = _link(harbor, "lee@harbor.example.edu")
@@ -157,8 +156,7 @@ def test_an_expired_or_revoked_link_is_not_found(harbor, monkeypatch):
         assert browser.post(url, {"q-compute": "2 CPU"}).status_code == 404
     assert browser.get(expiring + "form/").status_code == 200
 
-    later = clock.now() + dt.timedelta(days=31)
-    monkeypatch.setattr(clock, "now", lambda: later)
+    frozen_clock.advance(days=31)
     assert browser.get(expiring + "form/").status_code == 404
     assert browser.post(expiring + "form/", {"q-compute": "2 CPU"}).status_code == 404
     assert not TechnicalAnswer.objects.filter(key="compute").exists()

@@ -16,7 +16,6 @@ from partnerdesk.pipeline.services import ServiceError
 from partnerdesk.technical.handoffs import HandoffAlready, technical_handoff_queue
 from partnerdesk.technical.models import Handoff
 from partnerdesk.technical.services import technical_answer_set
-from tests.partnership.conftest import TimeMachine
 from tests.technical.test_handoff import REQUIRED_ANSWERS
 
 pytestmark = pytest.mark.django_db
@@ -51,8 +50,7 @@ def test_asking_for_the_handoff_calls_nothing_and_one_worker_pass_does_all_of_it
         technical_handoff_queue(engagement=ready, actor=ALICE)
 
 
-def test_github_down_is_retried_later_and_a_retry_opens_one_issue(ready, fake_github, monkeypatch):
-    time_machine = TimeMachine(monkeypatch, dt.date(2026, 12, 1))
+def test_github_down_is_retried_later_and_a_retry_opens_one_issue(ready, fake_github, frozen_clock):
     technical_handoff_queue(engagement=ready, actor=ALICE)
     fake_github.fail_next = 502
     run_due_work()
@@ -65,7 +63,7 @@ def test_github_down_is_retried_later_and_a_retry_opens_one_issue(ready, fake_gi
 
     run_due_work()  # not due yet
     assert Handoff.objects.get().attempts == 1
-    time_machine.forward(1)
+    frozen_clock.advance(days=1)
     run_due_work()
     handoff.refresh_from_db()
     assert handoff.status == "done" and handoff.last_error == "" and len(fake_github.issues) == 1

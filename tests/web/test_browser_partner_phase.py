@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from partnerdesk.mail.worker import run_due_work
 from partnerdesk.partnership.models import Invoice, Renewal, Tickler
 from partnerdesk.pipeline.models import Engagement
-from tests.partnership.conftest import TimeMachine, make_partner
+from tests.partnership.conftest import make_partner
 from tests.web.test_browser import _shot, _sign_in, playwright_api, pytestmark  # noqa: F401
 
 SIZES = pytest.mark.parametrize("size", [(1280, 800), (390, 844)], ids=["desktop", "phone"])
@@ -20,10 +20,10 @@ TODAY = dt.date(2026, 12, 1)
 
 
 @pytest.fixture
-def signed_a_year_ago(transactional_db, monkeypatch) -> Engagement:
+def signed_a_year_ago(transactional_db, frozen_clock) -> Engagement:
     """Made before the browser starts: quarterly invoices from 2025-11-01, recorded today; one
     worker pass sent the current invoice and check-in and listed the older ones as missed."""
-    TimeMachine(monkeypatch, TODAY)
+    frozen_clock.set(TODAY)
     alice = get_user_model().objects.create_user("alice", email="alice@2i2c.org")
     engagement, _ = make_partner(
         owner=alice,

@@ -11,7 +11,7 @@ from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.mail.outbox import message_queue
 from partnerdesk.pipeline import services
 from tests.agreements.conftest import docx_bytes
-from tests.partnership.conftest import partner, time_machine  # noqa: F401 - fixtures
+from tests.partnership.conftest import partner  # noqa: F401 - the fixture
 from tests.web.test_browser import _shot, _sign_in, playwright_api, pytestmark  # noqa: F401
 
 SIZES = pytest.mark.parametrize("size", [(1280, 800), (390, 844)], ids=["desktop", "phone"])
@@ -110,7 +110,7 @@ def test_a_partner_rates_the_partnership_with_one_click_on_a_branded_page(
     page,
     live_server,
     partner,  # noqa: F811 - the fixture imported above
-    time_machine,  # noqa: F811
+    frozen_clock,
     size,
 ):
     import datetime as dt
@@ -122,7 +122,7 @@ def test_a_partner_rates_the_partnership_with_one_click_on_a_branded_page(
     from partnerdesk.partnership.models import CheckIn
 
     expect = playwright_api.expect
-    time_machine.to(dt.date(2027, 4, 1))
+    frozen_clock.set(dt.date(2027, 4, 1))
     run_due_work(raise_errors=True)
     [message] = OutboxMessage.objects.filter(idempotency_key__endswith=":lee@harbor.example.edu")
     parsed = email.message_from_bytes(bytes(message.raw), policy=email.policy.default)

@@ -22,7 +22,7 @@ from partnerdesk.pipeline.stages import Stage
 from partnerdesk.web.dashboard import DashboardFilters, dashboard_figures, partner_figures
 from partnerdesk.web.dashboard_charts import partner_charts
 from partnerdesk.web.periods import period_of
-from tests.partnership.conftest import TimeMachine, make_partner
+from tests.partnership.conftest import make_partner
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +77,7 @@ def test_the_figures_count_convert_and_time_each_stage(alice):
     assert figures[Stage.PROSPECT].median_days is None
 
 
-def test_new_leads_are_counted_per_week_of_the_quarter(alice, time_machine):
+def test_new_leads_are_counted_per_week_of_the_quarter(alice, frozen_clock):
     actor = services.Actor.for_user(alice)  # on Tuesday 2026-12-01: weeks from Monday 2026-09-28
     _backdate(_lead("Old", actor), 200)
     _backdate(_lead("Last week", actor), 7)
@@ -111,11 +111,6 @@ def test_the_dashboard_of_an_empty_pipeline_draws_empty_charts(alice_client, dja
 ALICE = services.Actor(label="alice")
 
 
-@pytest.fixture
-def time_machine(monkeypatch) -> TimeMachine:
-    return TimeMachine(monkeypatch, dt.date(2026, 12, 1))
-
-
 def _prospect(organization: str, email: str, *, value: str, currency: str, term_start: dt.date):
     """An engagement at Prospect with an agreement in the works worth `value` (weight 0.6)."""
     engagement = services.engagement_create(
@@ -134,7 +129,7 @@ def _prospect(organization: str, email: str, *, value: str, currency: str, term_
     return engagement
 
 
-def _partner_phase(time_machine, *, partners: int = 0):
+def _partner_phase(frozen_clock, *, partners: int = 0):
     """On 2026-12-01: Harbor (24000.00 USD a year from 2027-01-01 to 2028-12-31), Delta (5000.50 EUR,
     2027-02-15 to 2028-02-14), Ocean at Prospect (10000.00 USD from 2027-01-20), and `partners`
     more like Harbor. Then on 2027-04-01, after the worker: Harbor's and Delta's invoices sent,
@@ -162,7 +157,7 @@ def _partner_phase(time_machine, *, partners: int = 0):
             term_end=dt.date(2028, 3, 31),
         )
     for day in (dt.date(2027, 1, 1), dt.date(2027, 2, 15), dt.date(2027, 4, 1)):
-        time_machine.to(day)  # the worker issues each invoice on its day
+        frozen_clock.set(day)  # the worker issues each invoice on its day
         run_due_work(raise_errors=True)
     invoice_mark_paid(invoice=Invoice.objects.get(engagement=harbor), actor=ALICE)
     check_in = CheckIn.objects.filter(email="lee@harbor.example.edu").latest("sent_at")
@@ -170,8 +165,8 @@ def _partner_phase(time_machine, *, partners: int = 0):
     return harbor, delta, ocean
 
 
-def test_the_partner_figures_are_the_reports_with_counts_per_month_and_currency(time_machine):
-    _, delta, _ = _partner_phase(time_machine)
+def test_the_partner_figures_are_the_reports_with_counts_per_month_and_currency(frozen_clock):
+    _, delta, _ = _partner_phase(frozen_clock)
 
     reports = partner_figures(_everyone())
 
@@ -202,8 +197,8 @@ def test_the_partner_figures_are_the_reports_with_counts_per_month_and_currency(
     )
 
 
-def test_the_page_shows_the_partner_reports_as_charts_and_tables(alice_client, time_machine):
-    _, delta, _ = _partner_phase(time_machine)
+def test_the_page_shows_the_partner_reports_as_charts_and_tables(alice_client, frozen_clock):
+    _, delta, _ = _partner_phase(frozen_clock)
 
     page = alice_client.get(reverse("dashboard")).content.decode()
 
@@ -217,17 +212,17 @@ def test_the_page_shows_the_partner_reports_as_charts_and_tables(alice_client, t
     assert ">2027-Q2</th><td>2</td><td>1</td><td>4.00</td>" in page
 
 
-def test_the_ratings_are_drawn_on_the_five_point_scale(time_machine):
-    _partner_phase(time_machine)
+def test_the_ratings_are_drawn_on_the_five_point_scale(frozen_clock):
+    _partner_phase(frozen_clock)
     chart = str(partner_charts(partner_figures(_everyone()), _everyone())["satisfaction"])
     # 4 out of 5: four fifths of the 340 units a full bar has.
     assert 'width="272.0"' in chart
 
 
 def test_the_page_takes_a_fixed_number_of_queries_however_many_rows(
-    alice_client, time_machine, django_assert_num_queries
+    alice_client, frozen_clock, django_assert_num_queries
 ):
-    _partner_phase(time_machine)
+    _partner_phase(frozen_clock)
     # session, user, owners; counts, funnel, medians; renewals (per month, the soonest, their
     # reminders), invoices, forecast, check-ins; pipeline value, won
     with django_assert_num_queries(14):
@@ -242,7 +237,7 @@ def test_the_page_takes_a_fixed_number_of_queries_however_many_rows(
             term_end=dt.date(2028, 3, 31),
             currency="CHF" if number % 2 else "USD",
         )
-    time_machine.to(dt.date(2027, 7, 2))
+    frozen_clock.set(dt.date(2027, 7, 2))
     run_due_work(raise_errors=True)
     CheckIn.objects.filter(rating__isnull=True).update(rating=3)
 

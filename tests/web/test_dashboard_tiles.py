@@ -15,15 +15,10 @@ from partnerdesk.mail.worker import run_due_work
 from partnerdesk.partnership.models import Invoice
 from partnerdesk.pipeline.models import Engagement
 from partnerdesk.pipeline.stages import Stage
-from tests.partnership.conftest import TimeMachine, make_partner
+from tests.partnership.conftest import make_partner
 from tests.web.pipeline_data import deal, lead
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def time_machine(monkeypatch) -> TimeMachine:
-    return TimeMachine(monkeypatch, dt.date(2026, 12, 1))
 
 
 def _tile(page: str, name: str) -> tuple[str, str]:
@@ -39,7 +34,7 @@ def _listed(client, href: str) -> set[str]:
 
 
 @pytest.fixture
-def pipeline(time_machine, alice):
+def pipeline(frozen_clock, alice):
     """On 2026-12-01: Harbor a partner since today (24,000 USD a year from 2027-01-01), Delta at
     Prospect (10,000 USD from 2027-01-20, weight 0.6), Ocean at Qualified Lead (8,000 USD from
     2026-11-15, a month past), Pine at Qualified Lead owned by alice (2,000 EUR, no term start:
@@ -61,9 +56,7 @@ def test_the_tiles_count_the_pipeline_forecast_won_renewals_and_overdue(alice_cl
 
     # Delta 10,000 x 0.6 and Pine 2,000 x 0.25; Ocean's month is past, Harbor is won, not forecast.
     href, text = _tile(page, "forecast")
-    assert text == (
-        "Weighted forecast EUR 500 USD 6,000 2 open engagements closing this month or later"
-    )
+    assert text == ("Weighted forecast EUR 500 USD 6,000 2 open engagements closing this month or later")
     assert _listed(alice_client, href) == {"Delta College", "Pine Lab"}
 
     href, text = _tile(page, "won")
@@ -78,11 +71,11 @@ def test_the_tiles_count_the_pipeline_forecast_won_renewals_and_overdue(alice_cl
     assert text == "Overdue invoices 0 none past due"
 
 
-def test_renewals_and_overdue_invoices_link_to_their_engagements(alice_client, pipeline, time_machine):
+def test_renewals_and_overdue_invoices_link_to_their_engagements(alice_client, pipeline, frozen_clock):
     harbor = pipeline[0]
-    time_machine.to(dt.date(2027, 1, 1))
+    frozen_clock.set(dt.date(2027, 1, 1))
     run_due_work(raise_errors=True)  # Harbor's first invoice, due in 30 days
-    time_machine.to(dt.date(2028, 3, 1))  # the invoice unpaid; the term ends 2028-12-31
+    frozen_clock.set(dt.date(2028, 3, 1))  # the invoice unpaid; the term ends 2028-12-31
     assert Invoice.objects.filter(engagement=harbor).exists()
 
     page = alice_client.get(reverse("dashboard")).content.decode()
@@ -95,7 +88,7 @@ def test_renewals_and_overdue_invoices_link_to_their_engagements(alice_client, p
     assert _listed(alice_client, href) == {"Harbor University"}
 
 
-def test_the_forecast_counts_open_engagements_from_this_month_on(alice_client, pipeline, time_machine):
+def test_the_forecast_counts_open_engagements_from_this_month_on(alice_client, pipeline, frozen_clock):
     harbor, delta, ocean, pine, _ = pipeline
     page = alice_client.get(reverse("dashboard")).content.decode()
     forecast = page.split('id="report-forecast"')[1].split("</section>")[0]
@@ -104,10 +97,10 @@ def test_the_forecast_counts_open_engagements_from_this_month_on(alice_client, p
     assert "2026-11" not in forecast and "24,000" not in forecast
 
     # A month on, January is this month: still counted; in February it is past.
-    time_machine.to(dt.date(2027, 1, 31))
+    frozen_clock.set(dt.date(2027, 1, 31))
     page = alice_client.get(reverse("dashboard")).content.decode()
     assert "2027-01" in page.split('id="report-forecast"')[1]
-    time_machine.to(dt.date(2027, 2, 1))
+    frozen_clock.set(dt.date(2027, 2, 1))
     page = alice_client.get(reverse("dashboard")).content.decode()
     href, text = _tile(page, "forecast")
     assert text.startswith("Weighted forecast EUR 500 1 open engagement")
@@ -127,8 +120,8 @@ def test_the_owner_filter_narrows_every_number_and_its_list(alice_client, pipeli
     assert '<a href="/engagements/?owner=alice&amp;stage=qualified-lead">1</a>' in counts
 
 
-def test_the_period_filter_changes_what_won_counts(alice_client, pipeline, time_machine):
-    time_machine.to(dt.date(2027, 1, 5))  # a new quarter: Harbor was won in the last one
+def test_the_period_filter_changes_what_won_counts(alice_client, pipeline, frozen_clock):
+    frozen_clock.set(dt.date(2027, 1, 5))  # a new quarter: Harbor was won in the last one
     page = alice_client.get(reverse("dashboard")).content.decode()
     assert _tile(page, "won")[1] == "Won this quarter 0 moved to Partner"
 

@@ -21,7 +21,7 @@ from partnerdesk.pipeline.services import Actor
 from partnerdesk.profile import DEFAULT_PROFILE_PATH
 from partnerdesk.technical.models import Handoff
 from partnerdesk.technical.services import technical_answer_set
-from tests.partnership.conftest import TimeMachine, make_partner
+from tests.partnership.conftest import make_partner
 from tests.technical.conftest import FakeGitHub
 from tests.technical.test_handoff import REQUIRED_ANSWERS
 
@@ -31,11 +31,6 @@ TODAY = dt.date(2026, 12, 1)
 LEE = (("Lee Park", "lee@harbor.example.edu"),)
 # A command a page must never tell a user to run.
 CLI = re.compile(r"partnerdesk (tech|tickler|invoice|renewal|playbook|agreement|lead|worker)\b")
-
-
-@pytest.fixture
-def time_machine(monkeypatch) -> TimeMachine:
-    return TimeMachine(monkeypatch, TODAY)
 
 
 @pytest.fixture
@@ -56,7 +51,7 @@ def github(profile_file, monkeypatch):
 
 
 @pytest.fixture
-def signed_a_year_ago(alice, time_machine) -> Engagement:
+def signed_a_year_ago(alice, frozen_clock) -> Engagement:
     """Quarterly invoices from 2025-11-01, recorded today: one worker pass sends the current
     invoice and check-in, and lists the older ones as missed."""
     engagement, _ = make_partner(
@@ -117,7 +112,7 @@ def test_a_lead_has_no_partner_phase_yet(alice_client, harbor):
 
 
 def test_marking_an_invoice_paid_stops_its_reminders_and_a_second_try_says_so_in_red(
-    alice_client, signed_a_year_ago, time_machine
+    alice_client, signed_a_year_ago, frozen_clock
 ):
     invoice = _invoice()
     url = reverse("invoice-paid", args=[invoice.number])
@@ -366,7 +361,7 @@ def test_a_failed_handoff_shows_in_red_with_a_retry_button(alice_client, harbor,
     assert handoff.status == "done" and len(github.issues) == 1
 
 
-def test_the_preview_shows_what_an_agreement_not_yet_executed_will_send(alice_client, alice, time_machine):
+def test_the_preview_shows_what_an_agreement_not_yet_executed_will_send(alice_client, alice, frozen_clock):
     engagement, agreement = make_partner(owner=alice, contacts=LEE, term_start=dt.date(2026, 6, 1))
     Agreement.objects.filter(pk=agreement.pk).update(status=Agreement.Status.READY_TO_SIGN)
     page = alice_client.get(reverse("agreement-preview", args=[engagement.reference])).content.decode()

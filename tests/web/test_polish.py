@@ -23,7 +23,7 @@ from partnerdesk.pipeline.qualification import Answer, Criterion
 from partnerdesk.profile import DEFAULT_PROFILE_PATH, ProfileError, load_profile
 from partnerdesk.technical.links import technical_form_link_create
 from partnerdesk.web.views import pages
-from tests.partnership.conftest import partner, time_machine  # noqa: F401 - fixtures
+from tests.partnership.conftest import partner  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -118,12 +118,12 @@ def test_partner_pages_carry_the_organizations_name_and_never_partnerdesk(ocean_
 def test_the_check_in_page_is_styled_branded_and_one_click_records_the_rating(
     ocean_hub,
     partner,  # noqa: F811 - the fixture imported above
-    time_machine,  # noqa: F811
+    frozen_clock,
 ):
     from partnerdesk.mail.worker import run_due_work
     from partnerdesk.partnership.models import CheckIn
 
-    time_machine.to(dt.date(2027, 4, 1))
+    frozen_clock.set(dt.date(2027, 4, 1))
     run_due_work(raise_errors=True)
     check_in = CheckIn.objects.get(email="lee@harbor.example.edu")
     [message] = OutboxMessage.objects.filter(idempotency_key__endswith=":lee@harbor.example.edu")
