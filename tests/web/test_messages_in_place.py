@@ -18,10 +18,11 @@ ALICE = services.Actor(label="alice")
 
 
 def _said(locator, word: str, text: str) -> None:
-    """The message says `text`, led by `word` ("Done:" or "Not done:", drawn by app.css, which
-    screen readers read too): success and error differ in words, not only in colour."""
+    """The message says `text`, led by `word` ("Done:" or "Not done:", drawn by app.css before the
+    message the status or alert is in, which screen readers read too): success and error differ
+    in words, not only in colour."""
     playwright_api.expect(locator).to_contain_text(text)
-    lead = locator.evaluate("e => getComputedStyle(e, '::before').content")
+    lead = locator.evaluate("e => getComputedStyle(e.closest('.message'), '::before').content")
     assert word in lead, lead
 
 
