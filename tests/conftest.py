@@ -20,12 +20,11 @@ def data_folder(settings, tmp_path, monkeypatch) -> Path:
     """Each test's own data folder (`tmp_path / "home"`, created): its drive, spool, quarantine and
     outbox files. Settings and the PARTNERDESK_HOME variable (which the console script and mailgate
     read) both point at it, and mail goes to files there unless a test sets EMAIL_URL."""
-    home = tmp_path / "home"
-    home.mkdir()
-    settings.PARTNERDESK_HOME = home
+    settings.PARTNERDESK_HOME = tmp_path / "home"
+    settings.PARTNERDESK_HOME.mkdir()
     settings.EMAIL_URL = None
-    monkeypatch.setenv("PARTNERDESK_HOME", str(home))
-    return home
+    monkeypatch.setenv("PARTNERDESK_HOME", str(settings.PARTNERDESK_HOME))
+    return settings.PARTNERDESK_HOME
 
 
 class Clock:
