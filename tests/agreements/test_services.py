@@ -11,6 +11,7 @@ from partnerdesk.agreements import services, status
 from partnerdesk.agreements.closing import agreement_executed
 from partnerdesk.agreements.models import Agreement
 from partnerdesk.agreements.storage import read_file
+from partnerdesk.lib import clock
 from partnerdesk.pipeline.models import TimelineEntry
 from partnerdesk.pipeline.services import ServiceError
 from partnerdesk.playbooks.library import get_library
@@ -55,7 +56,7 @@ def test_an_agreement_is_named_as_the_handbook_says_and_every_change_is_on_the_t
     prospect, alice_actor
 ):
     agreement = services.agreement_create(engagement=prospect, actor=alice_actor)
-    today = dt.date.today().isoformat()
+    today = clock.today().isoformat()
     assert agreement.title == f"Harbor University + 2i2c/CS&S - Services Agreement {today}"
     assert agreement.folder_path == "Partnerships/Agreements/Harbor University"
     _complete(agreement, alice_actor)

@@ -12,6 +12,7 @@ from django.db import transaction
 from partnerdesk.documents import services
 from partnerdesk.documents.base import DocumentStoreError, get_store
 from partnerdesk.documents.models import Document, RunningNoteEntry, Share
+from partnerdesk.lib import clock
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.pipeline.models import TimelineEntry
 from partnerdesk.pipeline.services import ServiceError
@@ -285,7 +286,7 @@ def test_a_running_note_without_running_notes_creates_them_first(harbor, alice_a
     assert document.title == "Running notes -- Harbor University + 2i2c"
     assert "PartnerX" not in every_text(drive / document.store_id)
     last_line = get_store().read_text(services.stored_item(document)).splitlines()[-1]
-    assert last_line == f"{dt.date.today().isoformat()} First meeting"
+    assert last_line == f"{clock.today().isoformat()} First meeting"
     assert [entry.kind for entry in harbor.timeline.all()] == ["created", "document", "running_note"]
 
 

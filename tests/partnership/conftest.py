@@ -15,30 +15,6 @@ from partnerdesk.pipeline.stages import Stage
 from tests.agreements.conftest import docx_bytes
 
 
-class _DaysOnTheFrozenClock:
-    """`frozen_clock` under its old name and verbs (`to(day)`, `forward(days)`, `day`)."""
-
-    def __init__(self, frozen) -> None:
-        self.frozen = frozen
-
-    def to(self, day: dt.date) -> None:
-        self.frozen.set(day)
-
-    def forward(self, days: int) -> None:
-        self.frozen.advance(days=days)
-
-    @property
-    def day(self) -> dt.date:
-        return self.frozen.today()
-
-
-@pytest.fixture
-def time_machine(frozen_clock) -> _DaysOnTheFrozenClock:
-    """Kept only for test_launch_and_renewal.py (being edited by another change): new tests use
-    `frozen_clock` (`set`, `advance`, `today`)."""
-    return _DaysOnTheFrozenClock(frozen_clock)
-
-
 def make_partner(
     *,
     organization: str = "Harbor University",

@@ -65,7 +65,7 @@ class WorkerKilled(BaseException):
 
 
 def test_a_worker_killed_after_the_kickoff_email_leaves_the_run_to_the_next_worker_which_sends_nothing_twice(
-    time_machine, partner, monkeypatch
+    frozen_clock, partner, monkeypatch
 ):
     engagement, _ = partner
     kinds = engine.step_kinds()
@@ -88,7 +88,7 @@ def test_a_worker_killed_after_the_kickoff_email_leaves_the_run_to_the_next_work
         "another worker keeps off a run while its claim lasts"
     )
 
-    time_machine.forward(1)
+    frozen_clock.advance(days=1)
     run_due_work(raise_errors=True)
     run_due_work(raise_errors=True)
 
@@ -99,17 +99,17 @@ def test_a_worker_killed_after_the_kickoff_email_leaves_the_run_to_the_next_work
     assert RunningNoteEntry.objects.filter(line__contains="Partnership launched").count() == 1
 
 
-def _first_renewal_day(time_machine, partner):
+def _first_renewal_day(frozen_clock, partner):
     engagement, agreement = partner
-    time_machine.to(agreement.term_end - dt.timedelta(days=120))
+    frozen_clock.set(agreement.term_end - dt.timedelta(days=120))
     run_due_work(raise_errors=True)
     return engagement, agreement
 
 
 def test_the_first_renewal_reminder_opens_a_linked_renewal_at_prospect_with_the_contacts(
-    time_machine, partner
+    frozen_clock, partner
 ):
-    engagement, agreement = _first_renewal_day(time_machine, partner)
+    engagement, agreement = _first_renewal_day(frozen_clock, partner)
     renewal = Renewal.objects.get()
     successor = renewal.renewal_engagement
     assert (renewal.engagement, renewal.agreement) == (engagement, agreement)
@@ -124,20 +124,20 @@ def test_the_first_renewal_reminder_opens_a_linked_renewal_at_prospect_with_the_
     assert reminder.to == ["alice@2i2c.org"] and "(in 120 days)" in reminder.subject
     assert successor.reference in _body(reminder)
 
-    time_machine.to(agreement.term_end - dt.timedelta(days=90))
+    frozen_clock.set(agreement.term_end - dt.timedelta(days=90))
     run_due_work(raise_errors=True)
     assert Renewal.objects.count() == 1 and Engagement.objects.count() == 2
     assert OutboxMessage.objects.filter(subject__contains="Renewal:").count() == 2
 
 
-def test_a_renewal_outcome_is_recorded_once_and_later_reminders_are_skipped(cli, time_machine, partner):
-    engagement, agreement = _first_renewal_day(time_machine, partner)
+def test_a_renewal_outcome_is_recorded_once_and_later_reminders_are_skipped(cli, frozen_clock, partner):
+    engagement, agreement = _first_renewal_day(frozen_clock, partner)
     result = cli("renewal", "record", engagement.reference, "renewed")
     assert result.code == 0, result.err
     assert Renewal.objects.get().outcome == "renewed"
     again = cli("renewal", "record", engagement.reference, "ended", "--reason", "budget")
     assert again.code == 1 and "already recorded: renewed" in again.err
-    time_machine.to(agreement.term_end - dt.timedelta(days=30))
+    frozen_clock.set(agreement.term_end - dt.timedelta(days=30))
     run_due_work(raise_errors=True)
     stopped = Tickler.objects.filter(
         agreement=agreement, kind="renewal", outcome="stopped: the renewal was decided (renewed)"
@@ -146,8 +146,8 @@ def test_a_renewal_outcome_is_recorded_once_and_later_reminders_are_skipped(cli,
     assert OutboxMessage.objects.filter(subject__contains="Renewal:").count() == 1
 
 
-def test_an_ended_partnership_closes_both_engagements_with_the_reason(cli, time_machine, partner):
-    engagement, agreement = _first_renewal_day(time_machine, partner)
+def test_an_ended_partnership_closes_both_engagements_with_the_reason(cli, frozen_clock, partner):
+    engagement, agreement = _first_renewal_day(frozen_clock, partner)
     refused = cli("renewal", "record", engagement.reference, "ended")
     assert refused.code == 1 and "needs a reason" in refused.err
     successor = Renewal.objects.get().renewal_engagement
@@ -157,10 +157,10 @@ def test_an_ended_partnership_closes_both_engagements_with_the_reason(cli, time_
         each.refresh_from_db()
         assert each.stage == "closed"
         assert each.closed_reason == "Partnership ended: no budget next year"
-    time_machine.to(agreement.term_end - dt.timedelta(days=1))
+    frozen_clock.set(agreement.term_end - dt.timedelta(days=1))
     run_due_work(raise_errors=True)
     assert OutboxMessage.objects.filter(subject__contains="Renewal:").count() == 1
-    assert not Tickler.objects.filter(fired_at__isnull=True, due_on__lte=time_machine.day).exists()
+    assert not Tickler.objects.filter(fired_at__isnull=True, due_on__lte=frozen_clock.today()).exists()
 
 
 def test_a_renewal_decided_before_the_first_reminder_opens_it_then(cli, partner):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import email
 import email.policy
 
@@ -12,6 +11,7 @@ import pytest
 
 from partnerdesk.documents.base import get_store
 from partnerdesk.documents.models import Document, Share
+from partnerdesk.lib import clock
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.pipeline.models import Contact, Engagement, Task, TimelineEntry
 from partnerdesk.pipeline.services import Actor
@@ -256,7 +256,7 @@ def test_meet_with_lead_makes_the_handbook_checklist_and_a_dated_running_notes_e
     document = Document.objects.get(kind="running_notes")
     path = data_folder / "drive" / document.store_id
     text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
-    assert f"{dt.date.today().isoformat()} Meeting with Lee Park" in text
+    assert f"{clock.today().isoformat()} Meeting with Lee Park" in text
 
 
 def test_a_playbook_refuses_an_engagement_at_the_wrong_stage(cli):

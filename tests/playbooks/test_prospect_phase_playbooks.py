@@ -3,7 +3,6 @@ versions, ready to sign, the circulation email on a real SMTP server, the execut
 
 from __future__ import annotations
 
-import datetime as dt
 import email
 import email.policy
 import io
@@ -16,6 +15,7 @@ from partnerdesk.agreements.models import Agreement
 from partnerdesk.documents.base import get_store
 from partnerdesk.documents.models import Document, RunningNoteEntry, Share
 from partnerdesk.inbound.models import InboundMessage
+from partnerdesk.lib import clock
 from partnerdesk.mail.models import OutboxMessage
 from partnerdesk.pipeline.models import Engagement, Task, TimelineEntry
 from partnerdesk.profile import DEFAULT_PROFILE_PATH
@@ -45,7 +45,7 @@ def prospect(cli):
 
 
 def _draft_title():
-    return f"Harbor University + 2i2c/CS&S - Services Agreement {dt.date.today().isoformat()}"
+    return f"Harbor University + 2i2c/CS&S - Services Agreement {clock.today().isoformat()}"
 
 
 def _ready(cli, reference, tmp_path):
@@ -126,7 +126,7 @@ def test_send_draft_contract_does_what_the_handbook_says(cli, prospect):
         ("lee@harbor.example.edu", "editor"),
     ]
     [entry] = RunningNoteEntry.objects.all()
-    assert entry.line == f"{dt.date.today().isoformat()} Sent (Draft) Service Agreement as shared Google doc"
+    assert entry.line == f"{clock.today().isoformat()} Sent (Draft) Service Agreement as shared Google doc"
     agreement = Agreement.objects.get()
     assert (agreement.title, agreement.status, agreement.document) == (title, "draft", document)
     assert agreement.versions.get().number == 1
