@@ -67,7 +67,7 @@ def test_run_queues_the_playbook_and_the_worker_queues_the_canned_response(alice
     response = alice_client.post(
         reverse("playbook-run", args=[harbor.reference, "hail-the-lead"]), follow=True
     )
-    assert "Queued: Hail the Lead runs for PD-1 in a moment" in response.content.decode()
+    assert f"Queued: Hail the Lead runs for {harbor.reference} in a moment" in response.content.decode()
     assert PlaybookRun.objects.get().actor == "alice" and not OutboxMessage.objects.exists()
 
     assert playbook_runs_due() == 1

@@ -48,7 +48,7 @@ def test_run_writes_a_queued_run_and_the_worker_pass_does_the_steps(alice_client
     run = PlaybookRun.objects.get()
     assert response.redirect_chain == [(_page_url(run), 302)]
     page = response.content.decode()
-    assert "Queued: Create running notes for the lead runs for PD-1 in a moment" in page
+    assert f"Queued: Create running notes for the lead runs for {harbor.reference} in a moment" in page
     assert run.status == PlaybookRun.Status.QUEUED and run.actor == "alice"
     # Nothing left the request: no email, no document, no folder on the drive.
     assert not OutboxMessage.objects.exists() and not Document.objects.exists()
@@ -79,7 +79,7 @@ def test_a_refused_guard_is_refused_in_the_request_with_the_reason(alice_client,
         "playbook-preview", args=[harbor.reference, "hail-the-lead"]
     )
     page = response.content.decode()
-    assert "hail-the-lead cannot run for PD-1: the engagement is at Closed" in page
+    assert f"hail-the-lead cannot run for {harbor.reference}: the engagement is at Closed" in page
     assert not PlaybookRun.objects.exists() and not OutboxMessage.objects.exists()
 
 
@@ -89,7 +89,10 @@ def test_a_double_click_queues_one_run(alice_client, harbor):
 
     run = PlaybookRun.objects.get()
     assert second.redirect_chain == [(_page_url(run), 302)]
-    assert "Hail the Lead is already queued for PD-1: it was not queued again." in second.content.decode()
+    assert (
+        f"Hail the Lead is already queued for {harbor.reference}: it was not queued again."
+        in second.content.decode()
+    )
     run_due_work(raise_errors=True)
     assert OutboxMessage.objects.count() == 1
 
@@ -102,7 +105,7 @@ def test_a_running_run_is_not_queued_again(alice_client, harbor):
 
     again = alice_client.post(_run_url(harbor, "meet-with-lead"), follow=True).content.decode()
 
-    assert "Meet with the lead is already running for PD-1" in again
+    assert f"Meet with the lead is already running for {harbor.reference}" in again
     assert PlaybookRun.objects.get().status == PlaybookRun.Status.RUNNING
 
 
@@ -113,7 +116,7 @@ def test_the_preview_of_a_queued_run_leads_to_its_page_instead_of_offering_resum
     preview = alice_client.get(reverse("playbook-preview", args=[harbor.reference, "meet-with-lead"]))
 
     page = preview.content.decode()
-    assert f'is queued for PD-1: <a href="{_page_url(run)}">follow it on its page</a>' in page
+    assert f'is queued for {harbor.reference}: <a href="{_page_url(run)}">follow it on its page</a>' in page
     assert "Resume Meet with the lead" not in page and "<button" not in page.split("<main")[1]
 
 
