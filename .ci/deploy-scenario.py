@@ -286,7 +286,17 @@ def run(args: argparse.Namespace) -> None:
     page = team.get(f"/engagements/{reference}/", "Harbor University")
     ok(f"the engagement page {page.url}")
     preview = team.get(f"/engagements/{reference}/playbooks/create-running-notes/", "Running notes")
-    page = team.submit(preview, f"/engagements/{reference}/playbooks/create-running-notes/run/", "done for")
+    # Run queues the playbook for the workers and opens its run page, which follows it to the end.
+    run = team.submit(preview, f"/engagements/{reference}/playbooks/create-running-notes/run/", "Queued")
+    check(f"/engagements/{reference}/runs/" in run.url, f"Run opened {run.url}, not the run's own page")
+    deadline = time.monotonic() + 90
+    while "<strong>Done</strong>" not in run.body:
+        check("<strong>Stopped</strong>" not in run.body, f"the run stopped:\n{run.body[:3000]}")
+        check(time.monotonic() < deadline, f"the run is not done after 90s:\n{run.body[:3000]}")
+        time.sleep(1)
+        run = team.get(run.url, f"for {reference}")
+    ok(f"the running notes made by a worker, followed on the run page {run.url}")
+    page = team.get(f"/engagements/{reference}/", "Harbor University")
     send = re.search(
         r'action="(/engagements/[^"]+/partner-link/)">.{0,200}?Email Lee Park a new link', page.body
     )
