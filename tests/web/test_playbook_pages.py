@@ -63,6 +63,17 @@ def test_the_preview_shows_the_exact_email_and_does_nothing(alice_client, harbor
     assert OutboxMessage.objects.count() == 0 and PlaybookRun.objects.count() == 0
 
 
+def test_step_titles_show_the_handbooks_code_spans_as_code_and_escape_the_rest(alice_client, harbor):
+    harbor.organization.name = "Harbor <b>University</b>"
+    harbor.organization.save()
+    page = alice_client.get(reverse("playbook-preview", args=[harbor.reference, "create-running-notes"]))
+    text = page.content.decode()
+
+    assert "on a <code>Partner:</code> line" in text
+    assert "`Partner:`" not in text
+    assert "<b>University</b>" not in text and "&lt;b&gt;University&lt;/b&gt;" in text
+
+
 def test_run_queues_the_playbook_and_the_worker_queues_the_canned_response(alice_client, harbor):
     response = alice_client.post(
         reverse("playbook-run", args=[harbor.reference, "hail-the-lead"]), follow=True

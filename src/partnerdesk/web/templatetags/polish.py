@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 
 from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
 from partnerdesk.playbooks.specs import DEFAULTS_DIR
 from partnerdesk.web.branding import Brand, current_brand
@@ -24,6 +26,7 @@ _CLASS_PREFIX = re.compile(
 )
 _ERRNO = re.compile(r"\[Errno -?\d+\]\s*")
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/:'\"]+/)+([^\s/:'\"]+)")
+_CODE_SPAN = re.compile(r"`([^`]+)`")
 
 
 @register.simple_tag
@@ -41,6 +44,13 @@ def plain_error(value: object) -> str:
     if str(value or "").strip() and not text:
         return "an unexpected error"
     return text
+
+
+@register.filter(needs_autoescape=True)
+def code_spans(value: object, autoescape: bool = True) -> SafeString:
+    """A playbook step's title as the handbook writes it: `PartnerX` as code, not with its backticks."""
+    text = conditional_escape(value) if autoescape else str(value)
+    return mark_safe(_CODE_SPAN.sub(r"<code>\1</code>", text))  # noqa: S308 - escaped above
 
 
 @register.filter
