@@ -49,7 +49,7 @@ def plain_error(value: object) -> str:
 @register.filter(needs_autoescape=True)
 def code_spans(value: object, autoescape: bool = True) -> SafeString:
     """A playbook step's title as the handbook writes it: `PartnerX` as code, not with its backticks."""
-    text = conditional_escape(value) if autoescape else str(value)
+    text = conditional_escape(str(value)) if autoescape else str(value)
     return mark_safe(_CODE_SPAN.sub(r"<code>\1</code>", text))  # noqa: S308 - escaped above
 
 
