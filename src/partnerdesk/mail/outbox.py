@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr
+from typing import Required, TypedDict, Unpack
 
 from django.db import IntegrityError, transaction
 
@@ -32,6 +33,7 @@ from partnerdesk.profile import get_profile
 
 __all__ = [
     "DeliveryReport",
+    "MessageFields",
     "default_from_address",
     "message_compose",
     "message_preview",
@@ -61,6 +63,21 @@ def message_subject(*, subject: str, engagement: Engagement | None) -> str:
     return f"{tag} {subject}"
 
 
+class MessageFields(TypedDict, total=False):
+    """What a message is made of, as `message_queue`, `message_compose` and `message_preview` take it."""
+
+    to: Required[Sequence[str]]
+    subject: Required[str]
+    body: Required[str]  # Markdown: sent as text/plain (links written out) and text/html
+    from_addr: str | None  # the mailbox's own address when left out
+    cc: Sequence[str]
+    bcc: Sequence[str]
+    reply_to: str | None
+    extra_headers: Mapping[str, str] | None
+    attachments: Sequence[Attachment]
+    engagement: Engagement | None  # its reference goes into the subject
+
+
 @dataclass(frozen=True)
 class _Composed:
     message: EmailMessage
@@ -72,52 +89,30 @@ class _Composed:
     subject: str
 
 
-def _compose(
-    *,
-    to: Sequence[str],
-    subject: str,
-    body: str,
-    from_addr: str | None,
-    cc: Sequence[str],
-    bcc: Sequence[str],
-    reply_to: str | None,
-    extra_headers: Mapping[str, str] | None,
-    attachments: Sequence[Attachment],
-    engagement: Engagement | None,
-) -> _Composed:
+def _compose(fields: MessageFields) -> _Composed:
+    to, cc, bcc = fields["to"], fields.get("cc", ()), fields.get("bcc", ())
     if isinstance(bcc, str):
         raise TypeError("bcc is a sequence of addresses, not one string")
     envelope_addresses(bcc, header="Bcc")
-    full_subject = message_subject(subject=subject, engagement=engagement)
+    full_subject = message_subject(subject=fields["subject"], engagement=fields.get("engagement"))
+    from_addr = fields.get("from_addr")
     sender = from_addr if from_addr is not None else default_from_address()
     message = build_message(
         from_addr=sender,
         to=to,
         subject=full_subject,
-        body=body,
+        body=fields["body"],
         cc=cc,
-        reply_to=reply_to,
+        reply_to=fields.get("reply_to"),
         message_id=new_message_id(),
-        extra_headers=extra_headers,
-        attachments=attachments,
+        extra_headers=fields.get("extra_headers"),
+        attachments=fields.get("attachments", ()),
     )
     return _Composed(message, message_bytes(message), sender, list(to), list(cc), list(bcc), full_subject)
 
 
 def message_queue(
-    *,
-    to: Sequence[str],
-    subject: str,
-    body: str,
-    from_addr: str | None = None,
-    cc: Sequence[str] = (),
-    bcc: Sequence[str] = (),
-    reply_to: str | None = None,
-    extra_headers: Mapping[str, str] | None = None,
-    attachments: Sequence[Attachment] = (),
-    engagement: Engagement | None = None,
-    idempotency_key: str | None = None,
-    actor: Actor | None = None,
+    *, idempotency_key: str | None = None, actor: Actor | None = None, **fields: Unpack[MessageFields]
 ) -> OutboxMessage:
     """Queue one message. Call it inside the transaction that causes the message.
 
@@ -131,18 +126,8 @@ def message_queue(
         existing = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
-    composed = _compose(
-        to=to,
-        subject=subject,
-        body=body,
-        from_addr=from_addr,
-        cc=cc,
-        bcc=bcc,
-        reply_to=reply_to,
-        extra_headers=extra_headers,
-        attachments=attachments,
-        engagement=engagement,
-    )
+    composed = _compose(fields)
+    engagement = fields.get("engagement")
     now = clock.now()
     try:
         with transaction.atomic():
@@ -167,7 +152,7 @@ def message_queue(
                     engagement=engagement,
                     kind=TimelineEntry.Kind.EMAIL_OUT,
                     actor=actor or Actor(label="partnerdesk"),
-                    summary=f"Email to {', '.join(to)}: {subject}",
+                    summary=f"Email to {', '.join(composed.to)}: {fields['subject']}",
                     data={"outbox": message.pk, "message_id": message.message_id},
                 )
     except IntegrityError:
@@ -179,63 +164,17 @@ def message_queue(
     return message
 
 
-def message_compose(
-    *,
-    to: Sequence[str],
-    subject: str,
-    body: str,
-    from_addr: str | None = None,
-    cc: Sequence[str] = (),
-    bcc: Sequence[str] = (),
-    reply_to: str | None = None,
-    extra_headers: Mapping[str, str] | None = None,
-    attachments: Sequence[Attachment] = (),
-    engagement: Engagement | None = None,
-) -> EmailMessage:
+def message_compose(**fields: Unpack[MessageFields]) -> EmailMessage:
     """The message `message_queue` would queue (its parts rendered), writing nothing."""
-    return _compose(
-        to=to,
-        subject=subject,
-        body=body,
-        from_addr=from_addr,
-        cc=cc,
-        bcc=bcc,
-        reply_to=reply_to,
-        extra_headers=extra_headers,
-        attachments=attachments,
-        engagement=engagement,
-    ).message
+    return _compose(fields).message
 
 
-def message_preview(
-    *,
-    to: Sequence[str],
-    subject: str,
-    body: str,
-    from_addr: str | None = None,
-    cc: Sequence[str] = (),
-    bcc: Sequence[str] = (),
-    reply_to: str | None = None,
-    extra_headers: Mapping[str, str] | None = None,
-    attachments: Sequence[Attachment] = (),
-    engagement: Engagement | None = None,
-) -> str:
+def message_preview(**fields: Unpack[MessageFields]) -> str:
     """The message `message_queue` would queue, as text, writing nothing (a dry-run).
 
     The same checks apply, so a preview fails where queueing would. Bcc is listed for the reader.
     """
-    composed = _compose(
-        to=to,
-        subject=subject,
-        body=body,
-        from_addr=from_addr,
-        cc=cc,
-        bcc=bcc,
-        reply_to=reply_to,
-        extra_headers=extra_headers,
-        attachments=attachments,
-        engagement=engagement,
-    )
+    composed = _compose(fields)
     return message_text(composed.message, bcc=composed.bcc)
 
 
