@@ -41,8 +41,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/lint-imports
 	$(BIN)/mypy src/partnerdesk
 
+# The suite runs in one process per CPU (at most 4; each test has its own data folder, and on
+# PostgreSQL each process its own test database). PYTEST_WORKERS=0 runs it in this one process.
+PYTEST_WORKERS ?= auto
 pytest: $(VENV)/.installed-test test-services
-	PARTNERDESK_HOME=$(CURDIR)/test-output/home $(BIN)/pytest -q $(PYTEST_ARGS)
+	PARTNERDESK_HOME=$(CURDIR)/test-output/home $(BIN)/pytest -q -n $(PYTEST_WORKERS) --maxprocesses=4 $(PYTEST_ARGS)
 
 # The browser tests drive Debian's Chromium and the IMAP tests start Debian's dovecot. As root on
 # Debian they are installed here; elsewhere those tests are skipped with the reason (Playwright
