@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from partnerdesk.lib.markdown import markdown_html, markdown_text
+from partnerdesk.lib.markdown import markdown_html, markdown_inline_html, markdown_text
 
 CANNED = (
     "Hello!\n\nI invite you to [schedule a virtual meeting by clicking here]"
@@ -63,3 +63,12 @@ def test_nothing_from_data_becomes_markup():
 
 def test_the_web_page_headings_sit_below_its_own():
     assert markdown_html("### SOP: Hail the Lead\n", heading_offset=1) == "<h4>SOP: Hail the Lead</h4>\n"
+
+
+def test_a_steps_title_is_one_line_of_markdown_without_a_paragraph():
+    title = "Copy [Template] Running Notes as `Running notes -- PartnerX` <b>now</b>, see https://2i2c.org/x"
+
+    assert markdown_inline_html(title) == (
+        "Copy [Template] Running Notes as <code>Running notes -- PartnerX</code> &lt;b&gt;now&lt;/b&gt;, "
+        'see <a href="https://2i2c.org/x" rel="noopener noreferrer">https://2i2c.org/x</a>'
+    )

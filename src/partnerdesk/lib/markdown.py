@@ -96,6 +96,17 @@ def markdown_html(text: str, *, breaks: bool = False, heading_offset: int = 0) -
     return str(md.renderer.render(tokens, md.options, env))
 
 
+def markdown_inline_html(text: str) -> str:
+    """HTML for one line of Markdown (a playbook step's title), without a paragraph around it."""
+    md = _parser(breaks=False)
+    env: dict[str, object] = {}
+    tokens = md.parseInline(text, env)
+    for token in tokens:
+        if token.children:
+            token.children = list(_html_inline(token.children))
+    return str(md.renderer.render(tokens, md.options, env))
+
+
 def _html_inline(children: Sequence[Token]) -> Iterator[Token]:
     for child in children:
         if child.type == "link_open":

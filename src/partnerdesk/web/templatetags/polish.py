@@ -10,11 +10,11 @@ import re
 from pathlib import Path
 
 from django import template
-from django.utils.html import conditional_escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from partnerdesk.playbooks.specs import DEFAULTS_DIR
 from partnerdesk.web.branding import Brand, current_brand
+from partnerdesk.web.markdown import render_markdown_inline
 
 register = template.Library()
 
@@ -26,7 +26,6 @@ _CLASS_PREFIX = re.compile(
 )
 _ERRNO = re.compile(r"\[Errno -?\d+\]\s*")
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/:'\"]+/)+([^\s/:'\"]+)")
-_CODE_SPAN = re.compile(r"`([^`]+)`")
 
 
 @register.simple_tag
@@ -46,11 +45,10 @@ def plain_error(value: object) -> str:
     return text
 
 
-@register.filter(needs_autoescape=True)
-def code_spans(value: object, autoescape: bool = True) -> SafeString:
-    """A playbook step's title as the handbook writes it: `PartnerX` as code, not with its backticks."""
-    text = conditional_escape(str(value)) if autoescape else str(value)
-    return mark_safe(_CODE_SPAN.sub(r"<code>\1</code>", text))  # noqa: S308 - escaped above
+@register.filter
+def step_title(value: object) -> SafeString:
+    """A playbook step's title, Markdown as in the handbook: `PartnerX` as code, not in backticks."""
+    return render_markdown_inline(str(value))
 
 
 @register.filter
